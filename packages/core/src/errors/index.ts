@@ -1,0 +1,9 @@
+export {
+  BursarError,
+  type BursarErrorOptions,
+  describeIssues,
+  ErrorCode,
+  toIssues,
+  ValidationError,
+  type ValidationIssue,
+} from './bursar-error.js';

@@ -1,0 +1,12 @@
+export {
+  type AgentId,
+  type ApprovalId,
+  type Brand,
+  type HoldId,
+  type IntentId,
+  newApprovalId,
+  newHoldId,
+  newId,
+  newIntentId,
+  type PolicyId,
+} from './ids.js';

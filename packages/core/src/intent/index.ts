@@ -1,0 +1,11 @@
+export {
+  Intent,
+  type IntentInput,
+  intentHash,
+  intentToJSON,
+  PAYMENT_ACTION,
+  type ParsedIntent,
+  type ParseIntentOptions,
+  Protocol,
+  parseIntent,
+} from './intent.js';

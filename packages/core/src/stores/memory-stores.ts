@@ -1,0 +1,291 @@
+import { BursarError, ErrorCode } from '../errors/index.js';
+import { MemorySpendStore } from './memory-spend-store.js';
+import { MinHeap } from './min-heap.js';
+import type {
+  AgentState,
+  AgentStateStore,
+  ApprovalRecord,
+  ApprovalStore,
+  AuditRecord,
+  AuditStore,
+  BursarStores,
+  IdempotencyBegin,
+  IdempotencyStore,
+  KillSwitch,
+  KillSwitchScope,
+} from './other-stores.js';
+
+/** Deep-freezes a JSON-like value in place and returns it. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+interface IdemEntry {
+  fingerprint: string;
+  status: 'in_progress' | 'completed';
+  value?: unknown;
+  expiresAt: number;
+}
+
+/** In-memory idempotency records, forgotten after their TTL. */
+export class MemoryIdempotencyStore implements IdempotencyStore {
+  readonly #entries = new Map<string, IdemEntry>();
+  readonly #gc = new MinHeap<{ at: number; key: string }>();
+
+  async begin(args: {
+    key: string;
+    fingerprint: string;
+    now: number;
+    ttlMs: number;
+  }): Promise<IdempotencyBegin> {
+    this.#sweep(args.now);
+    const entry = this.#entries.get(args.key);
+    if (entry && entry.expiresAt > args.now) {
+      return entry.status === 'completed'
+        ? { status: 'completed', fingerprint: entry.fingerprint, value: entry.value }
+        : { status: 'in_progress', fingerprint: entry.fingerprint };
+    }
+    const expiresAt = args.now + args.ttlMs;
+    this.#entries.set(args.key, { fingerprint: args.fingerprint, status: 'in_progress', expiresAt });
+    this.#gc.push({ at: expiresAt, key: args.key });
+    return { status: 'started' };
+  }
+
+  async complete(args: { key: string; value: unknown; now: number; ttlMs: number }): Promise<void> {
+    const entry = this.#entries.get(args.key);
+    if (!entry) {
+      throw new BursarError(ErrorCode.NOT_FOUND, `Idempotency key ${args.key} was not started`);
+    }
+    entry.status = 'completed';
+    entry.value = deepFreeze(structuredClone(args.value));
+    entry.expiresAt = args.now + args.ttlMs;
+    this.#gc.push({ at: entry.expiresAt, key: args.key });
+  }
+
+  async abandon(key: string): Promise<void> {
+    const entry = this.#entries.get(key);
+    if (entry?.status === 'in_progress') this.#entries.delete(key);
+  }
+
+  #sweep(now: number): void {
+    for (let top = this.#gc.peek(); top && top.at <= now; top = this.#gc.peek()) {
+      this.#gc.pop();
+      const e = this.#entries.get(top.key);
+      if (e && e.expiresAt <= now) this.#entries.delete(top.key);
+    }
+  }
+}
+
+/** In-memory approval records with compare-and-set updates. */
+export class MemoryApprovalStore implements ApprovalStore {
+  readonly #records = new Map<string, ApprovalRecord>();
+
+  async create(record: ApprovalRecord): Promise<void> {
+    if (this.#records.has(record.id)) {
+      throw new BursarError(ErrorCode.CONFLICT, `Approval ${record.id} already exists`, { status: 409 });
+    }
+    this.#records.set(record.id, deepFreeze(structuredClone(record)));
+  }
+
+  async get(id: string): Promise<ApprovalRecord | undefined> {
+    return this.#records.get(id);
+  }
+
+  async update(record: ApprovalRecord, expectedVersion: number): Promise<boolean> {
+    const current = this.#records.get(record.id);
+    if (!current) throw new BursarError(ErrorCode.NOT_FOUND, `No approval ${record.id}`, { status: 404 });
+    if (current.version !== expectedVersion) return false;
+    if (record.version !== expectedVersion + 1) {
+      throw new BursarError(
+        ErrorCode.INVALID_ARGUMENT,
+        `Approval update must set version ${expectedVersion + 1}`,
+      );
+    }
+    this.#records.set(record.id, deepFreeze(structuredClone(record)));
+    return true;
+  }
+
+  async list(args: { state?: string; limit?: number } = {}): Promise<ApprovalRecord[]> {
+    const out: ApprovalRecord[] = [];
+    const limit = args.limit ?? Number.POSITIVE_INFINITY;
+    for (const r of this.#records.values()) {
+      if (out.length >= limit) break;
+      if (args.state === undefined || r.state === args.state) out.push(r);
+    }
+    return out;
+  }
+}
+
+/** In-memory append-only audit log. Records are frozen copies; nothing can be edited through the API. */
+export class MemoryAuditStore implements AuditStore {
+  readonly #records: AuditRecord[] = [];
+
+  async head(): Promise<{ seq: number; hash: string } | null> {
+    const last = this.#records[this.#records.length - 1];
+    return last ? { seq: last.seq, hash: last.hash } : null;
+  }
+
+  async append(record: AuditRecord): Promise<void> {
+    const last = this.#records[this.#records.length - 1];
+    const expectedSeq = last ? last.seq + 1 : 1;
+    if (record.seq !== expectedSeq || (last && record.prevHash !== last.hash)) {
+      throw new BursarError(
+        ErrorCode.CONFLICT,
+        `Audit append out of order: expected seq ${expectedSeq}${last ? ` after ${last.hash.slice(0, 12)}…` : ''}`,
+        { details: { expectedSeq, gotSeq: record.seq } },
+      );
+    }
+    this.#records.push(deepFreeze(structuredClone(record)));
+  }
+
+  async read(args: { fromSeq?: number; limit?: number } = {}): Promise<AuditRecord[]> {
+    const from = Math.max(1, args.fromSeq ?? 1);
+    const limit = args.limit ?? Number.POSITIVE_INFINITY;
+    return this.#records.slice(from - 1, Number.isFinite(limit) ? from - 1 + limit : undefined);
+  }
+}
+
+/** In-memory agent state, risk counters, strikes and kill switches. */
+export class MemoryAgentStateStore implements AgentStateStore {
+  readonly #agents = new Map<string, AgentState>();
+  readonly #risk = new Map<string, { total: number; retainUntil: number }>();
+  readonly #riskGc = new MinHeap<{ at: number; key: string }>();
+  readonly #strikes = new Map<string, number[]>();
+  readonly #switches = new Map<string, KillSwitch>();
+
+  async getAgent(agentId: string): Promise<AgentState> {
+    return this.#agents.get(agentId) ?? { agentId, suspended: false };
+  }
+
+  async addRisk(args: {
+    key: string;
+    points: number;
+    threshold: number;
+    retainUntil: number;
+    now: number;
+  }): Promise<{ ok: boolean; total: number }> {
+    this.#sweepRisk(args.now);
+    let entry = this.#risk.get(args.key);
+    const total = entry?.total ?? 0;
+    if (args.points > 0 && total + args.points > args.threshold) return { ok: false, total };
+    if (!entry) {
+      entry = { total: 0, retainUntil: args.retainUntil };
+      this.#risk.set(args.key, entry);
+      this.#riskGc.push({ at: args.retainUntil, key: args.key });
+    }
+    entry.total = Math.max(0, total + args.points);
+    return { ok: true, total: entry.total };
+  }
+
+  async getRisk(key: string, now: number): Promise<number> {
+    this.#sweepRisk(now);
+    return this.#risk.get(key)?.total ?? 0;
+  }
+
+  async resetRisk(key: string): Promise<void> {
+    this.#risk.delete(key);
+  }
+
+  async recordStrike(args: {
+    agentId: string;
+    now: number;
+    windowMs: number;
+    max: number;
+    actor: string;
+  }): Promise<{ strikes: number; suspended: boolean; newlySuspended: boolean }> {
+    const kept = (this.#strikes.get(args.agentId) ?? []).filter((t) => t > args.now - args.windowMs);
+    kept.push(args.now);
+    // Only the last `max` strikes can matter: memory stays bounded.
+    while (kept.length > Math.max(1, args.max)) kept.shift();
+    this.#strikes.set(args.agentId, kept);
+    const agent = await this.getAgent(args.agentId);
+    if (!agent.suspended && kept.length >= args.max) {
+      this.#agents.set(args.agentId, {
+        agentId: args.agentId,
+        suspended: true,
+        suspendedAt: args.now,
+        suspendedBy: args.actor,
+        suspendReason: `${kept.length} denied attempts within ${args.windowMs} ms`,
+      });
+      return { strikes: kept.length, suspended: true, newlySuspended: true };
+    }
+    return { strikes: kept.length, suspended: agent.suspended, newlySuspended: false };
+  }
+
+  async getStrikes(agentId: string, now: number, windowMs: number): Promise<number> {
+    return (this.#strikes.get(agentId) ?? []).filter((t) => t > now - windowMs).length;
+  }
+
+  async setSuspended(args: {
+    agentId: string;
+    suspended: boolean;
+    actor: string;
+    reason?: string;
+    now: number;
+  }): Promise<AgentState> {
+    const state: AgentState = args.suspended
+      ? {
+          agentId: args.agentId,
+          suspended: true,
+          suspendedAt: args.now,
+          suspendedBy: args.actor,
+          ...(args.reason !== undefined ? { suspendReason: args.reason } : {}),
+        }
+      : { agentId: args.agentId, suspended: false };
+    if (args.suspended) this.#agents.set(args.agentId, state);
+    else {
+      this.#agents.delete(args.agentId);
+      this.#strikes.delete(args.agentId);
+    }
+    return state;
+  }
+
+  async setKillSwitch(args: {
+    scope: KillSwitchScope;
+    target?: string;
+    engaged: boolean;
+    actor: string;
+    reason?: string;
+    now: number;
+  }): Promise<void> {
+    const key = `${args.scope}|${args.target ?? ''}`;
+    if (!args.engaged) {
+      this.#switches.delete(key);
+      return;
+    }
+    this.#switches.set(key, {
+      scope: args.scope,
+      ...(args.target !== undefined ? { target: args.target } : {}),
+      actor: args.actor,
+      ...(args.reason !== undefined ? { reason: args.reason } : {}),
+      at: args.now,
+    });
+  }
+
+  async listKillSwitches(): Promise<KillSwitch[]> {
+    return [...this.#switches.values()];
+  }
+
+  #sweepRisk(now: number): void {
+    for (let top = this.#riskGc.peek(); top && top.at < now; top = this.#riskGc.peek()) {
+      this.#riskGc.pop();
+      const e = this.#risk.get(top.key);
+      if (e && e.retainUntil <= top.at) this.#risk.delete(top.key);
+    }
+  }
+}
+
+/** A fresh set of in-memory stores: the zero-config default. */
+export function createMemoryStores(): BursarStores {
+  return {
+    spend: new MemorySpendStore(),
+    idempotency: new MemoryIdempotencyStore(),
+    approvals: new MemoryApprovalStore(),
+    audit: new MemoryAuditStore(),
+    agents: new MemoryAgentStateStore(),
+  };
+}
