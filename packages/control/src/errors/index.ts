@@ -1,0 +1,1 @@
+export { ControlErrorCode } from './codes.js';

@@ -1,0 +1,1 @@
+export { createOperator, isOperatorCapability, type OperatorCapability } from './operator.js';

@@ -1,0 +1,2 @@
+export { combineStrikes, riskKey } from './risk-keys.js';
+export { signalReasons } from './signals.js';
