@@ -1,0 +1,7 @@
+export {
+  type AgentReport,
+  type LeaderboardQuery,
+  type OrgSummary,
+  type ReportRange,
+  SpendAnalytics,
+} from './spend-analytics.js';

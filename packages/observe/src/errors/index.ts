@@ -1,0 +1,1 @@
+export { ObserveErrorCode } from './observe-error-code.js';

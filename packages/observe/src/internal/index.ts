@@ -1,0 +1,7 @@
+export { compareProducts, type Decimal, parseDecimal, percentText } from './decimal.js';
+export { MinHeap } from './min-heap.js';
+export { parseOptions } from './options.js';
+export { RecencyMap } from './recency-map.js';
+export { defaultOnError, safeReport } from './report-error.js';
+export { SlidingCounter } from './sliding-counter.js';
+export { isValidTimeZone, mod, ZonedCalendar, type ZonedDay } from './zoned-calendar.js';

@@ -1,0 +1,19 @@
+import { describeIssues, ErrorCode, toIssues, ValidationError } from '@bursar/core';
+import type { z } from 'zod';
+
+/**
+ * Parses options once, at construction. Unknown keys and bad values become one
+ * `ValidationError` (`ERR_BURSAR_INVALID_OPTIONS`) naming every problem.
+ */
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input ?? {});
+  if (!result.success) {
+    const issues = toIssues(result.error.issues);
+    throw new ValidationError(
+      ErrorCode.INVALID_OPTIONS,
+      `Invalid ${what} options: ${describeIssues(issues)}`,
+      issues,
+    );
+  }
+  return result.data;
+}

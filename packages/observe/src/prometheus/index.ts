@@ -1,0 +1,1 @@
+export { type PrometheusRecorderOptions, prometheusRecorder } from './prometheus-recorder.js';
