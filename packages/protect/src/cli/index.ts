@@ -1,0 +1,1 @@
+export { type CliIo, ExitCode, runCli } from './run-cli.js';

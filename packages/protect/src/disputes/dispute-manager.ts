@@ -1,0 +1,480 @@
+import { BursarError, type Clock, ErrorCode, Money, newId, systemClock } from '@bursar/core';
+import { z } from 'zod';
+import { canonicalCopy } from '../chain/fast-canonical.js';
+import { ProtectErrorCode } from '../errors.js';
+import { hasMethods, parseOptions } from '../internal/options.js';
+import { SerialQueue } from '../internal/serial-queue.js';
+import { assessCompleteness } from '../provenance/completeness.js';
+import { ProvenanceLog } from '../provenance/provenance-log.js';
+import type {
+  Dispute,
+  DisputeEvidence,
+  DisputeResolution,
+  DisputeState,
+  ProvenanceEvidence,
+  SettledPayment,
+} from './dispute.js';
+
+/** Options of {@link DisputeManager}. */
+export interface DisputeManagerOptions {
+  /** Stamps every change (default: the system clock). */
+  clock?: Clock;
+  /**
+   * Where each transition is recorded (`dispute.opened`, `dispute.evidence`, `dispute.resolved`),
+   * and where the payment's chain is taken from as evidence.
+   */
+  provenance?: ProvenanceLog;
+}
+
+const Options = z.strictObject({
+  clock: hasMethods<Clock>(['now'], 'must be a Clock').optional(),
+  provenance: z
+    .custom<ProvenanceLog>((v) => v instanceof ProvenanceLog, 'must be a ProvenanceLog')
+    .optional(),
+});
+
+/** What {@link DisputeManager.open} takes. */
+export interface OpenDisputeInput {
+  payment: SettledPayment;
+  /** The disputed amount (default: all that is still refundable). */
+  amount?: Money;
+  reason: string;
+  openedBy?: string;
+  /** Your own id for the dispute (default: a new `dsp_…` id). */
+  id?: string;
+}
+
+/** What {@link DisputeManager.addEvidence} takes. */
+export interface EvidenceInput {
+  kind: string;
+  description?: string;
+  data?: Readonly<Record<string, unknown>>;
+  submittedBy?: string;
+}
+
+/** What {@link DisputeManager.resolve} takes. */
+export interface ResolveDisputeInput {
+  resolution: DisputeResolution;
+  /** Required for `partially_refunded`; defaults to the disputed amount for `refunded`; zero or absent for `rejected`. */
+  refundAmount?: Money;
+  resolvedBy?: string;
+  note?: string;
+}
+
+/** The transitions a dispute may make. Adding more evidence keeps it in `evidence`. */
+const ALLOWED: Readonly<Record<DisputeState, readonly DisputeState[]>> = {
+  open: ['evidence'],
+  evidence: ['evidence', 'resolved'],
+  resolved: [],
+};
+
+interface Entry {
+  dispute: Dispute;
+  /** The settled payment as given at open (its outside refunds included). */
+  payment: SettledPayment;
+}
+
+const TEXT_MAX = 2000;
+
+function invalidArgument(message: string, details?: Record<string, unknown>): BursarError {
+  return new BursarError(ErrorCode.INVALID_ARGUMENT, message, details ? { details } : {});
+}
+
+function text(value: unknown, field: string, required: boolean): string | undefined {
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'string' || value.trim().length === 0 || value.length > TEXT_MAX) {
+    throw invalidArgument(`${field} must be a non-empty string of at most ${TEXT_MAX} characters`);
+  }
+  return value;
+}
+
+function money(value: unknown, field: string): Money {
+  if (!Money.isMoney(value)) throw invalidArgument(`${field} must be a Money`);
+  return value;
+}
+
+/** Throws core's ASSET_MISMATCH unless `value` is in the settled payment's currency. */
+function sameCurrency(value: Money, settled: Money, field: string): void {
+  if (
+    value.currency.toUpperCase() !== settled.currency.toUpperCase() ||
+    value.decimals !== settled.decimals
+  ) {
+    throw new BursarError(
+      ErrorCode.ASSET_MISMATCH,
+      `${field} is in ${value.currency} but the payment settled in ${settled.currency}`,
+      { details: { field, currency: value.currency, settledCurrency: settled.currency } },
+    );
+  }
+}
+
+/**
+ * Disputes over settled payments, as an explicit state machine: `open → evidence → resolved`
+ * (`refunded`, `partially_refunded` or `rejected`). Any other transition throws
+ * `ERR_BURSAR_INVALID_TRANSITION`. Amounts are checked against the settled payment: same
+ * currency (`ERR_BURSAR_ASSET_MISMATCH`), a disputed amount never above what is still
+ * refundable (`ERR_BURSAR_DISPUTE_EXCEEDS_SETTLED`), a refund never above settled minus every
+ * earlier refund (`ERR_BURSAR_REFUND_EXCEEDS_SETTLED`). With a provenance log, each transition is
+ * recorded and the payment's chain is attached as evidence. A failed call changes nothing.
+ *
+ * State is held in memory. Resolving grants a refund; {@link RecoveryManager} executes it.
+ *
+ * @example
+ * const disputes = new DisputeManager({ clock, provenance: log });
+ * const d = await disputes.open({ payment: { paymentId, amount: Money.parse('24', 'USDC') }, reason: 'not delivered' });
+ * await disputes.addEvidence(d.id, { kind: 'note', description: 'seller confirms timeout' });
+ * const resolved = await disputes.resolve(d.id, { resolution: 'refunded', resolvedBy: 'ops@example.com' });
+ */
+export class DisputeManager {
+  readonly #clock: Clock;
+  readonly #provenance: ProvenanceLog | undefined;
+  readonly #queue = new SerialQueue();
+  readonly #disputes = new Map<string, Entry>();
+  /** Refunds granted by resolved disputes, per payment. */
+  readonly #granted = new Map<string, Money>();
+  /** The unresolved dispute of each payment (at most one). */
+  readonly #active = new Map<string, string>();
+
+  constructor(options: DisputeManagerOptions = {}) {
+    const o = parseOptions('DisputeManager', Options, options);
+    this.#clock = o.clock ?? systemClock;
+    this.#provenance = o.provenance;
+  }
+
+  /**
+   * Opens a dispute over a settled payment. Throws `ERR_BURSAR_CONFLICT` while the payment has
+   * an unresolved dispute or when the id is taken.
+   */
+  open(input: OpenDisputeInput): Promise<Dispute> {
+    return this.#queue.run(async () => {
+      if (typeof input !== 'object' || input === null) throw invalidArgument('open needs an input object');
+      const payment = input.payment;
+      if (typeof payment !== 'object' || payment === null) throw invalidArgument('payment is required');
+      const paymentId = text(payment.paymentId, 'payment.paymentId', true)!;
+      const settled = money(payment.amount, 'payment.amount');
+      if (settled.isNegative() || settled.isZero()) {
+        throw new BursarError(ErrorCode.INVALID_AMOUNT, 'payment.amount must be more than zero');
+      }
+      const outside =
+        payment.refunded === undefined
+          ? Money.zero(settled.asset)
+          : money(payment.refunded, 'payment.refunded');
+      sameCurrency(outside, settled, 'payment.refunded');
+      if (outside.isNegative())
+        throw new BursarError(ErrorCode.INVALID_AMOUNT, 'payment.refunded must not be negative');
+      const reason = text(input.reason, 'reason', true)!;
+      const openedBy = text(input.openedBy, 'openedBy', false);
+      const id = text(input.id, 'id', false) ?? newId('dsp');
+      if (this.#disputes.has(id)) {
+        throw new BursarError(ErrorCode.CONFLICT, `Dispute ${id} already exists`, { status: 409 });
+      }
+      const active = this.#active.get(paymentId);
+      if (active !== undefined) {
+        throw new BursarError(
+          ErrorCode.CONFLICT,
+          `Payment ${paymentId} already has an open dispute (${active})`,
+          {
+            status: 409,
+            details: { paymentId, disputeId: active },
+          },
+        );
+      }
+      const refundedBefore = this.#refundedSoFar(paymentId, outside);
+      const refundable = settled.subtract(refundedBefore);
+      if (refundable.isNegative()) {
+        throw new BursarError(
+          ProtectErrorCode.REFUND_EXCEEDS_SETTLED,
+          `Payment ${paymentId} has refunds of ${refundedBefore.format()}, more than the ${settled.format()} settled`,
+          { details: { paymentId, settled: settled.toJSON(), refunded: refundedBefore.toJSON() } },
+        );
+      }
+      const amount = input.amount === undefined ? refundable : money(input.amount, 'amount');
+      sameCurrency(amount, settled, 'amount');
+      if (amount.isNegative() || amount.isZero()) {
+        throw new BursarError(ErrorCode.INVALID_AMOUNT, 'The disputed amount must be more than zero', {
+          details: { paymentId, refundable: refundable.toJSON() },
+        });
+      }
+      if (amount.gt(refundable)) {
+        throw new BursarError(
+          ProtectErrorCode.DISPUTE_EXCEEDS_SETTLED,
+          `Cannot dispute ${amount.format()}: only ${refundable.format()} of the ${settled.format()} settled is still refundable`,
+          { details: { paymentId, amount: amount.toJSON(), refundable: refundable.toJSON() } },
+        );
+      }
+      const at = this.#clock.now();
+      await this.#record('dispute.opened', {
+        paymentId,
+        disputeId: id,
+        amount: amount.toDecimalString(),
+        currency: amount.currency,
+        settledAmount: settled.toDecimalString(),
+        refundedBefore: refundedBefore.toDecimalString(),
+        reason,
+        ...(openedBy !== undefined ? { openedBy, actor: openedBy } : {}),
+      });
+      const dispute: Dispute = freeze({
+        id,
+        paymentId,
+        state: 'open',
+        amount,
+        settled,
+        refundedBefore,
+        reason,
+        ...(openedBy !== undefined ? { openedBy } : {}),
+        openedAt: at,
+        updatedAt: at,
+        evidence: [],
+        history: [{ from: null, to: 'open', at, ...(openedBy !== undefined ? { actor: openedBy } : {}) }],
+      });
+      this.#disputes.set(id, { dispute, payment: { ...payment, refunded: outside } });
+      this.#active.set(paymentId, id);
+      return dispute;
+    });
+  }
+
+  /**
+   * Adds evidence: `open → evidence`, or more evidence while in `evidence`. The first time, the
+   * payment's provenance chain (records, completeness, log head) is attached as `provenance`
+   * evidence when the manager has a provenance log.
+   */
+  addEvidence(disputeId: string, input: EvidenceInput): Promise<Dispute> {
+    return this.#queue.run(async () => {
+      const entry = this.#require(disputeId);
+      const current = entry.dispute;
+      this.#checkTransition(current, 'evidence');
+      if (typeof input !== 'object' || input === null)
+        throw invalidArgument('addEvidence needs an input object');
+      const kind = text(input.kind, 'kind', true)!;
+      if (kind === 'provenance')
+        throw invalidArgument('the evidence kind "provenance" is reserved for the attached chain');
+      const description = text(input.description, 'description', false);
+      const submittedBy = text(input.submittedBy, 'submittedBy', false);
+      if (
+        input.data !== undefined &&
+        (typeof input.data !== 'object' || input.data === null || Array.isArray(input.data))
+      ) {
+        throw invalidArgument('data must be an object');
+      }
+      const data =
+        input.data === undefined
+          ? undefined
+          : (canonicalCopy(input.data).copy as Readonly<Record<string, unknown>>);
+      const at = this.#clock.now();
+      const added: DisputeEvidence[] = [];
+      if (current.state === 'open' && this.#provenance) {
+        added.push(await this.#provenanceEvidence(current.paymentId, at));
+      }
+      added.push({
+        kind,
+        ...(description !== undefined ? { description } : {}),
+        ...(data !== undefined ? { data } : {}),
+        ...(submittedBy !== undefined ? { submittedBy } : {}),
+        at,
+      });
+      const chain = added.find((e): e is ProvenanceEvidence => e.kind === 'provenance');
+      await this.#record('dispute.evidence', {
+        paymentId: current.paymentId,
+        disputeId,
+        kind,
+        ...(description !== undefined ? { description } : {}),
+        ...(submittedBy !== undefined ? { submittedBy, actor: submittedBy } : {}),
+        ...(chain ? { chainRecords: chain.records.length, chainHead: chain.head } : {}),
+      });
+      const next = freeze({
+        ...current,
+        state: 'evidence' as const,
+        updatedAt: at,
+        evidence: [...current.evidence, ...added],
+        history:
+          current.state === 'evidence'
+            ? current.history
+            : [
+                ...current.history,
+                {
+                  from: current.state,
+                  to: 'evidence' as const,
+                  at,
+                  ...(submittedBy ? { actor: submittedBy } : {}),
+                },
+              ],
+      });
+      entry.dispute = next;
+      return next;
+    });
+  }
+
+  /**
+   * Resolves a dispute that has evidence. `refunded` grants the whole disputed amount,
+   * `partially_refunded` a smaller positive `refundAmount`, `rejected` nothing. The refund must
+   * fit in what was settled minus every earlier refund.
+   */
+  resolve(disputeId: string, input: ResolveDisputeInput): Promise<Dispute> {
+    return this.#queue.run(async () => {
+      const entry = this.#require(disputeId);
+      const current = entry.dispute;
+      this.#checkTransition(current, 'resolved');
+      if (typeof input !== 'object' || input === null) throw invalidArgument('resolve needs an input object');
+      const { resolution } = input;
+      if (resolution !== 'refunded' && resolution !== 'partially_refunded' && resolution !== 'rejected') {
+        throw invalidArgument('resolution must be refunded, partially_refunded or rejected');
+      }
+      const resolvedBy = text(input.resolvedBy, 'resolvedBy', false);
+      const note = text(input.note, 'note', false);
+      const zero = Money.zero(current.settled.asset);
+      let refund: Money;
+      if (resolution === 'rejected') {
+        refund = input.refundAmount === undefined ? zero : money(input.refundAmount, 'refundAmount');
+        sameCurrency(refund, current.settled, 'refundAmount');
+        if (!refund.isZero()) throw invalidArgument('a rejected dispute refunds nothing');
+      } else {
+        if (input.refundAmount === undefined && resolution === 'partially_refunded') {
+          throw invalidArgument('partially_refunded needs a refundAmount');
+        }
+        refund =
+          input.refundAmount === undefined ? current.amount : money(input.refundAmount, 'refundAmount');
+        sameCurrency(refund, current.settled, 'refundAmount');
+        if (refund.isNegative() || refund.isZero()) {
+          throw new BursarError(ErrorCode.INVALID_AMOUNT, 'refundAmount must be more than zero');
+        }
+        const refundable = current.settled.subtract(
+          this.#refundedSoFar(current.paymentId, entry.payment.refunded!),
+        );
+        if (refund.gt(refundable)) {
+          throw new BursarError(
+            ProtectErrorCode.REFUND_EXCEEDS_SETTLED,
+            `Cannot refund ${refund.format()}: only ${Money.max(refundable, zero).format()} of the ${current.settled.format()} settled is left after earlier refunds`,
+            {
+              details: {
+                disputeId,
+                paymentId: current.paymentId,
+                refund: refund.toJSON(),
+                refundable: Money.max(refundable, zero).toJSON(),
+              },
+            },
+          );
+        }
+        if (refund.gt(current.amount)) {
+          throw invalidArgument(
+            `Cannot refund ${refund.format()}: the dispute is over ${current.amount.format()}`,
+            {
+              disputeId,
+            },
+          );
+        }
+        if (resolution === 'refunded' && !refund.equals(current.amount)) {
+          throw invalidArgument('refunded means the whole disputed amount; use partially_refunded for less');
+        }
+        if (resolution === 'partially_refunded' && refund.equals(current.amount)) {
+          throw invalidArgument('partially_refunded needs less than the disputed amount; use refunded');
+        }
+      }
+      const at = this.#clock.now();
+      await this.#record('dispute.resolved', {
+        paymentId: current.paymentId,
+        disputeId,
+        resolution,
+        amount: refund.toDecimalString(),
+        currency: refund.currency,
+        ...(resolvedBy !== undefined ? { resolvedBy } : {}),
+        ...(note !== undefined ? { reason: note } : {}),
+      });
+      if (!refund.isZero()) {
+        const granted = this.#granted.get(current.paymentId);
+        this.#granted.set(current.paymentId, granted ? granted.add(refund) : refund);
+      }
+      this.#active.delete(current.paymentId);
+      const next = freeze({
+        ...current,
+        state: 'resolved' as const,
+        resolution,
+        refundAmount: refund,
+        ...(resolvedBy !== undefined ? { resolvedBy } : {}),
+        ...(note !== undefined ? { note } : {}),
+        updatedAt: at,
+        history: [
+          ...current.history,
+          { from: current.state, to: 'resolved' as const, at, ...(resolvedBy ? { actor: resolvedBy } : {}) },
+        ],
+      });
+      entry.dispute = next;
+      return next;
+    });
+  }
+
+  /** The dispute with this id, or undefined. */
+  get(disputeId: string): Dispute | undefined {
+    return this.#disputes.get(disputeId)?.dispute;
+  }
+
+  /** Disputes, oldest first, optionally of one payment and/or in one state. */
+  list(filter: { paymentId?: string; state?: DisputeState } = {}): Dispute[] {
+    const out: Dispute[] = [];
+    for (const { dispute } of this.#disputes.values()) {
+      if (filter.paymentId !== undefined && dispute.paymentId !== filter.paymentId) continue;
+      if (filter.state !== undefined && dispute.state !== filter.state) continue;
+      out.push(dispute);
+    }
+    return out;
+  }
+
+  /** The total refund granted through this manager for a payment, or undefined when none. */
+  granted(paymentId: string): Money | undefined {
+    return this.#granted.get(paymentId);
+  }
+
+  #require(disputeId: string): Entry {
+    const entry = typeof disputeId === 'string' ? this.#disputes.get(disputeId) : undefined;
+    if (!entry) {
+      throw new BursarError(ErrorCode.NOT_FOUND, `No dispute ${String(disputeId)}`, { status: 404 });
+    }
+    return entry;
+  }
+
+  #checkTransition(dispute: Dispute, to: DisputeState): void {
+    if (!ALLOWED[dispute.state].includes(to)) {
+      const hint =
+        dispute.state === 'resolved'
+          ? 'a resolved dispute is final'
+          : to === 'resolved'
+            ? 'a dispute needs evidence before it is resolved'
+            : `allowed from ${dispute.state}: ${ALLOWED[dispute.state].join(', ')}`;
+      throw new BursarError(
+        ProtectErrorCode.INVALID_TRANSITION,
+        `Dispute ${dispute.id} cannot go from ${dispute.state} to ${to}: ${hint}`,
+        { status: 409, details: { disputeId: dispute.id, from: dispute.state, to } },
+      );
+    }
+  }
+
+  /** Refunds so far: those made outside (as given at open) plus those granted here. */
+  #refundedSoFar(paymentId: string, outside: Money): Money {
+    const granted = this.#granted.get(paymentId);
+    return granted ? outside.add(granted) : outside;
+  }
+
+  async #provenanceEvidence(paymentId: string, at: number): Promise<ProvenanceEvidence> {
+    const log = this.#provenance!;
+    const records = await log.chain(paymentId);
+    const head = await log.head();
+    return {
+      kind: 'provenance',
+      description: `Provenance chain of payment ${paymentId} (${records.length} records)`,
+      records,
+      completeness: assessCompleteness(paymentId, records),
+      head,
+      at,
+    };
+  }
+
+  async #record(type: string, data: Record<string, unknown>): Promise<void> {
+    if (this.#provenance) await this.#provenance.append(type, data);
+  }
+}
+
+function freeze(dispute: Dispute): Dispute {
+  Object.freeze(dispute.evidence);
+  Object.freeze(dispute.history);
+  for (const e of dispute.evidence) Object.freeze(e);
+  for (const h of dispute.history) Object.freeze(h);
+  return Object.freeze(dispute);
+}

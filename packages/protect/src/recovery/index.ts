@@ -1,0 +1,13 @@
+export {
+  type BackoffOptions,
+  type Recovery,
+  type RecoveryAction,
+  type RecoveryAttempt,
+  type RecoveryCause,
+  type RecoveryExecutor,
+  type RecoveryKind,
+  RecoveryManager,
+  type RecoveryManagerOptions,
+  type RecoveryRequest,
+  type RecoveryStatus,
+} from './recovery-manager.js';

@@ -1,0 +1,414 @@
+import { BursarError, type Clock, canonicalHash, ErrorCode, Money, systemClock } from '@bursar/core';
+import { z } from 'zod';
+import type { Dispute } from '../disputes/dispute.js';
+import { ProtectErrorCode } from '../errors.js';
+import { fn, hasMethods, parseOptions } from '../internal/options.js';
+import { type ErrorReporter, reportError } from '../internal/report.js';
+import { ProvenanceLog } from '../provenance/provenance-log.js';
+
+/** What a recovery gives back: the money itself, or a credit toward later use. */
+export type RecoveryKind = 'refund' | 'credit';
+
+/** Why a recovery exists. */
+export type RecoveryCause = 'undelivered' | 'dispute';
+
+/** `pending → in_progress → succeeded | failed`; a failed recovery may be started again. */
+export type RecoveryStatus = 'pending' | 'in_progress' | 'succeeded' | 'failed';
+
+/** What the executor is asked to do. The same recovery always carries the same idempotency key. */
+export interface RecoveryAction {
+  kind: RecoveryKind;
+  /** Pass it to the payment rail so a retried call can never refund twice. */
+  idempotencyKey: string;
+  paymentId: string;
+  amount: Money;
+  reason: string;
+}
+
+/** Performs a refund or credit on the rail. Throws (or rejects) when it did not happen. */
+export type RecoveryExecutor = (action: RecoveryAction) => Promise<{ reference: string }>;
+
+/** Exponential backoff between attempts: `min(maxMs, initialMs × factor^(attempt−1))`. */
+export interface BackoffOptions {
+  /** Default 500 ms. */
+  initialMs?: number;
+  /** Default 2. */
+  factor?: number;
+  /** Default 30 s. */
+  maxMs?: number;
+}
+
+/** Options of {@link RecoveryManager}. */
+export interface RecoveryManagerOptions {
+  executor: RecoveryExecutor;
+  clock?: Clock;
+  /** Waits between attempts (default: a timer). Inject a fake in tests. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Attempts per run before the recovery is `failed` (default 5). */
+  maxAttempts?: number;
+  backoff?: BackoffOptions;
+  /** Whether an executor error is worth another attempt (default: every error is). */
+  isRetryable?: (error: unknown) => boolean;
+  /** Where each step is recorded (`recovery.started`, `recovery.attempt_failed`, `recovery.succeeded`, `recovery.failed`). */
+  provenance?: ProvenanceLog;
+  /** Receives provenance write failures (they never change a recovery's outcome). */
+  onError?: ErrorReporter;
+}
+
+const Options = z.strictObject({
+  executor: fn<RecoveryExecutor>('executor must be a function'),
+  clock: hasMethods<Clock>(['now'], 'must be a Clock').optional(),
+  sleep: fn<(ms: number) => Promise<void>>().optional(),
+  maxAttempts: z.number().int().min(1).max(100).optional(),
+  backoff: z
+    .strictObject({
+      initialMs: z.number().min(0).max(3_600_000).optional(),
+      factor: z.number().min(1).max(10).optional(),
+      maxMs: z.number().min(0).max(86_400_000).optional(),
+    })
+    .optional(),
+  isRetryable: fn<(error: unknown) => boolean>().optional(),
+  provenance: z
+    .custom<ProvenanceLog>((v) => v instanceof ProvenanceLog, 'must be a ProvenanceLog')
+    .optional(),
+  onError: fn<ErrorReporter>().optional(),
+});
+
+/** What {@link RecoveryManager.recover} takes. */
+export interface RecoveryRequest {
+  kind: RecoveryKind;
+  cause: RecoveryCause;
+  paymentId: string;
+  amount: Money;
+  reason: string;
+  /** Required when `cause` is `dispute`. */
+  disputeId?: string;
+}
+
+/** One call of the executor. */
+export interface RecoveryAttempt {
+  readonly attempt: number;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly ok: boolean;
+  readonly reference?: string;
+  readonly error?: string;
+}
+
+/** A recovery, as a frozen snapshot. */
+export interface Recovery {
+  /** Also its id: one recovery per payment, kind, cause (and dispute). */
+  readonly idempotencyKey: string;
+  readonly kind: RecoveryKind;
+  readonly cause: RecoveryCause;
+  readonly paymentId: string;
+  readonly disputeId?: string;
+  readonly amount: Money;
+  readonly reason: string;
+  readonly status: RecoveryStatus;
+  readonly attempts: readonly RecoveryAttempt[];
+  /** The rail's reference, once succeeded. */
+  readonly reference?: string;
+  readonly lastError?: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+function invalidArgument(message: string): BursarError {
+  return new BursarError(ErrorCode.INVALID_ARGUMENT, message);
+}
+
+/**
+ * Executes refunds and credits for payments that settled but were not delivered (the x402
+ * settle-timeout case) and for resolved disputes, through a user-supplied executor.
+ *
+ * Each recovery has one idempotency key, derived from payment, kind, cause and dispute, and
+ * passed to the executor on every attempt, so the rail can deduplicate. Attempts are bounded,
+ * with exponential backoff between them. Once a recovery has succeeded, `recover()` returns it
+ * without calling the executor again; concurrent calls share one run. The same key with a
+ * different amount or currency is `ERR_BURSAR_IDEMPOTENCY_CONFLICT`. State is held in memory;
+ * across processes the executor's idempotency key is what prevents a second refund.
+ *
+ * @example
+ * const recovery = new RecoveryManager({ executor: (a) => rail.refund(a), clock, maxAttempts: 4 });
+ * const r = await recovery.recoverDispute(resolvedDispute);
+ * if (r.status === 'failed') page(r.lastError);
+ */
+export class RecoveryManager {
+  readonly #executor: RecoveryExecutor;
+  readonly #clock: Clock;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #maxAttempts: number;
+  readonly #backoff: Required<BackoffOptions>;
+  readonly #isRetryable: (error: unknown) => boolean;
+  readonly #provenance: ProvenanceLog | undefined;
+  readonly #onError: ErrorReporter | undefined;
+  readonly #recoveries = new Map<string, Recovery>();
+  readonly #running = new Map<string, Promise<Recovery>>();
+
+  constructor(options: RecoveryManagerOptions) {
+    const o = parseOptions('RecoveryManager', Options, options);
+    this.#executor = o.executor;
+    this.#clock = o.clock ?? systemClock;
+    this.#sleep = o.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#maxAttempts = o.maxAttempts ?? 5;
+    this.#backoff = {
+      initialMs: o.backoff?.initialMs ?? 500,
+      factor: o.backoff?.factor ?? 2,
+      maxMs: o.backoff?.maxMs ?? 30_000,
+    };
+    this.#isRetryable = o.isRetryable ?? (() => true);
+    this.#provenance = o.provenance;
+    this.#onError = o.onError;
+  }
+
+  /**
+   * The idempotency key of a recovery: `rcv_` and 40 hex of SHA-256 over the canonical JSON of
+   * payment id, kind, cause and dispute id. Amount is not part of it: the same recovery asked
+   * for with another amount is a conflict, not a second recovery.
+   */
+  static keyFor(request: Pick<RecoveryRequest, 'kind' | 'cause' | 'paymentId' | 'disputeId'>): string {
+    return `rcv_${canonicalHash({
+      v: 1,
+      paymentId: request.paymentId,
+      kind: request.kind,
+      cause: request.cause,
+      disputeId: request.disputeId ?? null,
+    }).slice(0, 40)}`;
+  }
+
+  /** The delay before attempt `attempt + 1`, after `attempt` failed. */
+  backoffMs(attempt: number): number {
+    const { initialMs, factor, maxMs } = this.#backoff;
+    return Math.min(maxMs, initialMs * factor ** Math.max(0, attempt - 1));
+  }
+
+  /**
+   * Runs a recovery to `succeeded` or `failed` and resolves with it (it does not reject for an
+   * executor failure: check `status`). Already succeeded: returned as is. Running: the same
+   * promise. Failed earlier: started again, with the same idempotency key.
+   */
+  recover(request: RecoveryRequest): Promise<Recovery> {
+    let key: string;
+    try {
+      key = this.#validate(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const running = this.#running.get(key);
+    if (running) return running;
+    const existing = this.#recoveries.get(key);
+    if (existing?.status === 'succeeded') return Promise.resolve(existing);
+    const now = this.#clock.now();
+    if (!existing) {
+      this.#recoveries.set(
+        key,
+        Object.freeze({
+          idempotencyKey: key,
+          kind: request.kind,
+          cause: request.cause,
+          paymentId: request.paymentId,
+          ...(request.disputeId !== undefined ? { disputeId: request.disputeId } : {}),
+          amount: request.amount,
+          reason: request.reason,
+          status: 'pending' as const,
+          attempts: Object.freeze([]),
+          createdAt: now,
+          updatedAt: now,
+        }),
+      );
+    }
+    const run = this.#run(key).finally(() => this.#running.delete(key));
+    this.#running.set(key, run);
+    return run;
+  }
+
+  /** Refunds (or credits) a payment that settled but was not delivered. */
+  recoverUndelivered(input: {
+    paymentId: string;
+    amount: Money;
+    reason?: string;
+    kind?: RecoveryKind;
+  }): Promise<Recovery> {
+    return this.recover({
+      kind: input.kind ?? 'refund',
+      cause: 'undelivered',
+      paymentId: input.paymentId,
+      amount: input.amount,
+      reason: input.reason ?? 'settled but not delivered',
+    });
+  }
+
+  /** Executes the refund a resolved dispute granted. Throws for a dispute that is not resolved or granted nothing. */
+  recoverDispute(dispute: Dispute, options: { kind?: RecoveryKind } = {}): Promise<Recovery> {
+    if (dispute?.state !== 'resolved') {
+      return Promise.reject(
+        new BursarError(
+          ProtectErrorCode.INVALID_TRANSITION,
+          `Dispute ${String(dispute?.id)} is ${String(dispute?.state)}; only a resolved dispute can be recovered`,
+          { details: { disputeId: dispute?.id, state: dispute?.state } },
+        ),
+      );
+    }
+    if (!dispute.refundAmount || dispute.refundAmount.isZero()) {
+      return Promise.reject(
+        invalidArgument(`Dispute ${dispute.id} was ${dispute.resolution}: there is nothing to refund`),
+      );
+    }
+    return this.recover({
+      kind: options.kind ?? 'refund',
+      cause: 'dispute',
+      paymentId: dispute.paymentId,
+      disputeId: dispute.id,
+      amount: dispute.refundAmount,
+      reason: `dispute ${dispute.id} ${dispute.resolution}${dispute.note ? `: ${dispute.note}` : ''}`,
+    });
+  }
+
+  /** The recovery with this idempotency key, or undefined. */
+  get(idempotencyKey: string): Recovery | undefined {
+    return this.#recoveries.get(idempotencyKey);
+  }
+
+  /** Recoveries, oldest first, optionally of one payment and/or in one status. */
+  list(filter: { paymentId?: string; status?: RecoveryStatus } = {}): Recovery[] {
+    return [...this.#recoveries.values()].filter(
+      (r) =>
+        (filter.paymentId === undefined || r.paymentId === filter.paymentId) &&
+        (filter.status === undefined || r.status === filter.status),
+    );
+  }
+
+  #validate(request: RecoveryRequest): string {
+    if (typeof request !== 'object' || request === null)
+      throw invalidArgument('recover needs a request object');
+    if (request.kind !== 'refund' && request.kind !== 'credit')
+      throw invalidArgument('kind must be refund or credit');
+    if (request.cause !== 'undelivered' && request.cause !== 'dispute') {
+      throw invalidArgument('cause must be undelivered or dispute');
+    }
+    if (typeof request.paymentId !== 'string' || request.paymentId.length === 0) {
+      throw invalidArgument('paymentId must be a non-empty string');
+    }
+    if (
+      request.cause === 'dispute' &&
+      (typeof request.disputeId !== 'string' || request.disputeId.length === 0)
+    ) {
+      throw invalidArgument('a dispute recovery needs its disputeId');
+    }
+    if (typeof request.reason !== 'string' || request.reason.length === 0) {
+      throw invalidArgument('reason must be a non-empty string');
+    }
+    if (!Money.isMoney(request.amount)) throw invalidArgument('amount must be a Money');
+    if (request.amount.isNegative() || request.amount.isZero()) {
+      throw new BursarError(ErrorCode.INVALID_AMOUNT, 'A recovery amount must be more than zero');
+    }
+    const key = RecoveryManager.keyFor(request);
+    const existing = this.#recoveries.get(key);
+    if (
+      existing &&
+      (existing.amount.currency.toUpperCase() !== request.amount.currency.toUpperCase() ||
+        existing.amount.minor !== request.amount.minor)
+    ) {
+      throw new BursarError(
+        ErrorCode.IDEMPOTENCY_CONFLICT,
+        `Recovery ${key} is for ${existing.amount.format()}, not ${request.amount.format()}`,
+        { status: 409, details: { idempotencyKey: key } },
+      );
+    }
+    return key;
+  }
+
+  async #run(key: string): Promise<Recovery> {
+    let r = this.#update(key, { status: 'in_progress' });
+    const base = r.attempts.length;
+    if (base === 0) await this.#record('recovery.started', r, {});
+    for (let i = 1; i <= this.#maxAttempts; i++) {
+      const attempt = base + i;
+      const startedAt = this.#clock.now();
+      let reference: string | undefined;
+      let failure: unknown;
+      try {
+        const result = await this.#executor(
+          Object.freeze({
+            kind: r.kind,
+            idempotencyKey: key,
+            paymentId: r.paymentId,
+            amount: r.amount,
+            reason: r.reason,
+          }),
+        );
+        reference = result?.reference;
+        if (typeof reference !== 'string' || reference.length === 0) {
+          failure = new BursarError(ErrorCode.INTERNAL, 'The recovery executor returned no reference');
+          reference = undefined;
+        }
+      } catch (error) {
+        failure = error;
+      }
+      const endedAt = this.#clock.now();
+      if (failure === undefined) {
+        r = this.#update(key, {
+          status: 'succeeded',
+          reference: reference!,
+          attempts: [
+            ...r.attempts,
+            Object.freeze({ attempt, startedAt, endedAt, ok: true, reference: reference! }),
+          ],
+        });
+        await this.#record('recovery.succeeded', r, { attempt, reference: reference! });
+        return r;
+      }
+      const message = failure instanceof Error ? failure.message : String(failure);
+      r = this.#update(key, {
+        lastError: message,
+        attempts: [...r.attempts, Object.freeze({ attempt, startedAt, endedAt, ok: false, error: message })],
+      });
+      let retryable: boolean;
+      try {
+        retryable = this.#isRetryable(failure);
+      } catch {
+        retryable = false;
+      }
+      if (!retryable || i === this.#maxAttempts) break;
+      await this.#record('recovery.attempt_failed', r, { attempt, error: message });
+      await this.#sleep(this.backoffMs(i));
+    }
+    r = this.#update(key, { status: 'failed' });
+    await this.#record('recovery.failed', r, { attempt: r.attempts.length, error: r.lastError ?? 'failed' });
+    return r;
+  }
+
+  #update(key: string, patch: Partial<Recovery>): Recovery {
+    const current = this.#recoveries.get(key)!;
+    const next: Recovery = Object.freeze({
+      ...current,
+      ...patch,
+      ...(patch.attempts ? { attempts: Object.freeze(patch.attempts) } : {}),
+      updatedAt: this.#clock.now(),
+    });
+    this.#recoveries.set(key, next);
+    return next;
+  }
+
+  /** Best effort: a provenance failure is reported and never changes (or repeats) a recovery. */
+  async #record(type: string, r: Recovery, extra: Record<string, unknown>): Promise<void> {
+    if (!this.#provenance) return;
+    try {
+      await this.#provenance.append(type, {
+        paymentId: r.paymentId,
+        ...(r.disputeId !== undefined ? { disputeId: r.disputeId } : {}),
+        kind: r.kind,
+        cause: r.cause,
+        idempotencyKey: r.idempotencyKey,
+        amount: r.amount.toDecimalString(),
+        currency: r.amount.currency,
+        status: r.status,
+        reason: r.reason,
+        ...extra,
+      });
+    } catch (error) {
+      reportError(this.#onError, error, { operation: 'provenance', event: type });
+    }
+  }
+}
