@@ -1,0 +1,8 @@
+export {
+  CircuitBreaker,
+  CircuitBreakerOptions,
+  type CircuitPermit,
+  type CircuitSnapshot,
+  type CircuitState,
+  FailureRateOptions,
+} from './circuit-breaker.js';

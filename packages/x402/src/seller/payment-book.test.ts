@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { PaymentBook, type PaymentEntry, type PaymentState } from './payment-book.js';
+
+function entry(id: string, state: PaymentState = 'settled', payloadHash = `h-${id}`): PaymentEntry {
+  return {
+    paymentId: id,
+    payloadHash,
+    termsKey: 't',
+    state,
+    attempt: 1,
+    network: 'eip155:84532',
+    scheme: 'exact',
+    asset: '0xa',
+    payTo: '0xb',
+    updatedAt: 0,
+  };
+}
+
+describe('PaymentBook', () => {
+  it('finds a payment by id or by its signed payload under another id', () => {
+    const book = new PaymentBook({ maxEntries: 10, retentionMs: 1000, activeTtlMs: 1000 });
+    const e = entry('pid:a', 'settled', 'hash-1');
+    book.touch(e, 0);
+    expect(book.find('pid:a', 'other')).toBe(e);
+    expect(book.find('sha256:hash-1', 'hash-1')).toBe(e);
+    expect(book.find('sha256:x', 'x')).toBeUndefined();
+    book.rekey(e, 'hash-2');
+    expect(book.find('sha256:hash-1', 'hash-1')).toBeUndefined();
+    book.touch(e, 1);
+    expect(book.find('sha256:hash-2', 'hash-2')).toBe(e);
+  });
+
+  it('is bounded in size: finished payments beyond maxEntries are forgotten oldest first', () => {
+    const book = new PaymentBook({ maxEntries: 100, retentionMs: 1e12, activeTtlMs: 1e12 });
+    for (let i = 0; i < 10_000; i++) book.touch(entry(`p${i}`), i);
+    expect(book.size).toBeLessThanOrEqual(101);
+    expect(book.get('p0')).toBeUndefined();
+    expect(book.get('p9999')).toBeDefined();
+  });
+
+  it('is bounded in time, and a touch moves a payment to the back', () => {
+    const book = new PaymentBook({ maxEntries: 1_000, retentionMs: 100, activeTtlMs: 50 });
+    const a = entry('a');
+    const b = entry('b', 'held');
+    book.touch(a, 0);
+    book.touch(b, 0);
+    book.touch(a, 90); // a refreshed: b is now first
+    book.touch(entry('c'), 60); // b (active, 60 ms old) expires: its hold expired in the engine too
+    expect(book.get('b')).toBeUndefined();
+    expect(book.get('a')).toBe(a);
+    book.touch(entry('d'), 195); // a is 105 ms old
+    expect(book.get('a')).toBeUndefined();
+  });
+
+  it('never evicts unfinished payments for size, and keeps pending reconciliations apart', () => {
+    const book = new PaymentBook({ maxEntries: 2, retentionMs: 1e12, activeTtlMs: 1e12 });
+    const active = entry('active', 'settling');
+    book.touch(active, 0);
+    for (let i = 0; i < 10; i++) book.touch(entry(`f${i}`), i);
+    expect(book.get('active')).toBe(active);
+    const pending = entry('pending', 'pending_reconciliation');
+    book.touch(pending, 0);
+    for (let i = 0; i < 10; i++) book.touch(entry(`g${i}`), 1e11 + i);
+    expect(book.pending()).toEqual([pending]);
+    expect(book.pendingCount).toBe(1);
+    pending.state = 'settled';
+    book.touch(pending, 2e11);
+    expect(book.pendingCount).toBe(0);
+    expect(book.get('pending')).toBe(pending);
+  });
+});

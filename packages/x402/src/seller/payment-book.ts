@@ -1,0 +1,191 @@
+import type { Money } from '@bursar/core';
+
+/** Where a guarded payment stands. */
+export type PaymentState =
+  /** `authorize` is running. */
+  | 'authorizing'
+  /** Budget held (or allowed without a hold); verification pending. */
+  | 'held'
+  /** The facilitator (or a hook) said the payment is valid. */
+  | 'verified'
+  /** Settlement is running. */
+  | 'settling'
+  /** The facilitator answered that settlement failed; the hold is released when settle returns. */
+  | 'settle_failed'
+  /** Settled and captured (charged once). */
+  | 'settled'
+  /** The hold was returned (invalid, failed, canceled). */
+  | 'released'
+  /** The policy denied it; nothing was held. */
+  | 'denied'
+  /** Settlement outcome unknown: the hold is kept until `reconcile()`. */
+  | 'pending_reconciliation';
+
+const ACTIVE: ReadonlySet<PaymentState> = new Set([
+  'authorizing',
+  'held',
+  'verified',
+  'settling',
+  'settle_failed',
+]);
+
+/** One payment the seller guard tracks. */
+export interface PaymentEntry {
+  readonly paymentId: string;
+  payloadHash: string;
+  /** The money terms, for payments with an explicit payment id (empty otherwise). */
+  termsKey: string;
+  state: PaymentState;
+  /** Authorization attempts so far (a released payment may be tried again). */
+  attempt: number;
+  agentId?: string;
+  payer?: string;
+  resource?: string;
+  recipient?: string;
+  network: string;
+  scheme: string;
+  asset: string;
+  payTo: string;
+  /** The authorized amount. */
+  money?: Money;
+  /** The amount asked for at settle (≤ authorized). */
+  settleAtomic?: string;
+  intentId?: string;
+  intentHash?: string;
+  holdId?: string;
+  verifySource?: string;
+  settleSource?: string;
+  facilitator?: string;
+  transaction?: string;
+  settledPhase?: string;
+  failure?: string;
+  updatedAt: number;
+}
+
+/** Options of a {@link PaymentBook}. */
+export interface PaymentBookOptions {
+  /** Most finished payments remembered (for replay checks). */
+  maxEntries: number;
+  /** How long a finished payment is remembered after its last change. */
+  retentionMs: number;
+  /** How long an unfinished payment is kept without any change (its hold expires in the engine). */
+  activeTtlMs: number;
+}
+
+interface Node {
+  entry: PaymentEntry;
+  prev: Node | undefined;
+  next: Node | undefined;
+}
+
+/**
+ * The guard's memory of payments: bounded in size and time, so it does not grow with history.
+ * Entries are kept in last-touched order on a doubly linked list (a Map gives O(1) lookup;
+ * iterating a Map from its front after many deletions is not O(1) in V8, a list is). Each touch
+ * moves an entry to the back and drops a few stale ones from the front. Payments pending
+ * reconciliation hold money, so they live in a separate map only `reconcile()` empties.
+ */
+export class PaymentBook {
+  readonly #o: PaymentBookOptions;
+  readonly #nodes = new Map<string, Node>();
+  readonly #byPayload = new Map<string, string>();
+  readonly #pending = new Map<string, PaymentEntry>();
+  #head: Node | undefined;
+  #tail: Node | undefined;
+
+  constructor(options: PaymentBookOptions) {
+    this.#o = options;
+  }
+
+  get size(): number {
+    return this.#nodes.size;
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /** The entry of a payment id, or of the same signed payload under another id. */
+  find(paymentId: string, payloadHash: string): PaymentEntry | undefined {
+    const direct = this.get(paymentId);
+    if (direct) return direct;
+    const alias = this.#byPayload.get(payloadHash);
+    return alias === undefined ? undefined : this.get(alias);
+  }
+
+  get(paymentId: string): PaymentEntry | undefined {
+    return this.#pending.get(paymentId) ?? this.#nodes.get(paymentId)?.entry;
+  }
+
+  /** Adds or refreshes an entry (moves it to the back of the order) and sweeps stale ones. */
+  touch(entry: PaymentEntry, now: number): void {
+    entry.updatedAt = now;
+    const id = entry.paymentId;
+    if (entry.state === 'pending_reconciliation') {
+      const node = this.#nodes.get(id);
+      if (node) this.#unlink(node);
+      this.#pending.set(id, entry);
+    } else {
+      this.#pending.delete(id);
+      let node = this.#nodes.get(id);
+      if (node) {
+        node.entry = entry;
+        if (node !== this.#tail) {
+          this.#unlink(node);
+          this.#append(node);
+        }
+      } else {
+        node = { entry, prev: undefined, next: undefined };
+        this.#append(node);
+      }
+    }
+    this.#byPayload.set(entry.payloadHash, id);
+    this.#sweep(now, 4);
+  }
+
+  /** Points the entry at a new signed payload (a fresh signature for the same payment id). */
+  rekey(entry: PaymentEntry, payloadHash: string): void {
+    if (entry.payloadHash === payloadHash) return;
+    if (this.#byPayload.get(entry.payloadHash) === entry.paymentId) this.#byPayload.delete(entry.payloadHash);
+    entry.payloadHash = payloadHash;
+  }
+
+  /** Payments waiting for reconciliation, oldest first. */
+  pending(): PaymentEntry[] {
+    return [...this.#pending.values()];
+  }
+
+  #append(node: Node): void {
+    node.prev = this.#tail;
+    node.next = undefined;
+    if (this.#tail) this.#tail.next = node;
+    else this.#head = node;
+    this.#tail = node;
+    this.#nodes.set(node.entry.paymentId, node);
+  }
+
+  #unlink(node: Node): void {
+    if (node.prev) node.prev.next = node.next;
+    else this.#head = node.next;
+    if (node.next) node.next.prev = node.prev;
+    else this.#tail = node.prev;
+    node.prev = undefined;
+    node.next = undefined;
+    this.#nodes.delete(node.entry.paymentId);
+  }
+
+  /** Drops stale entries from the front; `limit` bounds the work of one call. */
+  #sweep(now: number, limit: number): void {
+    for (let i = 0; i < limit; i++) {
+      const node = this.#head;
+      if (!node) return;
+      const e = node.entry;
+      const active = ACTIVE.has(e.state);
+      const expired = now - e.updatedAt >= (active ? this.#o.activeTtlMs : this.#o.retentionMs);
+      const over = this.#nodes.size > this.#o.maxEntries && !active;
+      if (!expired && !over) return;
+      this.#unlink(node);
+      if (this.#byPayload.get(e.payloadHash) === e.paymentId) this.#byPayload.delete(e.payloadHash);
+    }
+  }
+}

@@ -1,0 +1,1122 @@
+import {
+  type AssetRegistry,
+  BursarError,
+  type Clock,
+  type Decision,
+  defaultAssets,
+  ErrorCode,
+  Money,
+  systemClock,
+} from '@bursar/core';
+import type {
+  AfterSettleHook,
+  AfterVerifyHook,
+  BeforeSettleHook,
+  BeforeVerifyHook,
+  OnSettleFailureHook,
+  OnVerifiedPaymentCanceledHook,
+  OnVerifyFailureHook,
+  SettleContext,
+  SettleFailureContext,
+  SettleResultContext,
+  VerifiedPaymentCanceledContext,
+  VerifyContext,
+  VerifyFailureContext,
+  VerifyResultContext,
+} from '@x402/core/server';
+import type {
+  DeepReadonly,
+  PaymentPayload,
+  PaymentRequirements,
+  SettleResponse,
+  VerifyResponse,
+} from '@x402/core/types';
+import { z } from 'zod';
+import { X402ErrorCode, X402Reason } from '../errors/index.js';
+import {
+  classifyFacilitatorError,
+  classifyFacilitatorResult,
+  isAmbiguousSettleFailure,
+} from '../facilitator/classify.js';
+import { facilitatorResultOrigin } from '../facilitator/result-origin.js';
+import { Effects } from '../internal/effects.js';
+import { parseOptions } from '../internal/options.js';
+import {
+  buildIntent,
+  defaultAgent,
+  defaultPayer,
+  defaultResource,
+  mapAmount,
+  type PaymentFacts,
+  type X402PaymentContext,
+} from './intent-mapping.js';
+import { PaymentBook, type PaymentEntry, type PaymentState } from './payment-book.js';
+import { type PaymentIdentity, paymentIdentity, paymentTermsKey } from './payment-identity.js';
+import type { X402PolicyEngine } from './ports.js';
+import { X402GuardOptions } from './x402-guard-options.js';
+
+/** The resource-server surface the guard registers on (an `x402ResourceServer`). */
+export interface GuardableResourceServer {
+  onBeforeVerify(hook: BeforeVerifyHook): unknown;
+  onAfterVerify(hook: AfterVerifyHook): unknown;
+  onVerifyFailure(hook: OnVerifyFailureHook): unknown;
+  onBeforeSettle(hook: BeforeSettleHook): unknown;
+  onAfterSettle(hook: AfterSettleHook): unknown;
+  onSettleFailure(hook: OnSettleFailureHook): unknown;
+  onVerifiedPaymentCanceled(hook: OnVerifiedPaymentCanceledHook): unknown;
+  verifyPayment?(
+    paymentPayload: PaymentPayload,
+    requirements: PaymentRequirements,
+    ...rest: unknown[]
+  ): Promise<VerifyResponse>;
+  settlePayment?(
+    paymentPayload: PaymentPayload,
+    requirements: PaymentRequirements,
+    ...rest: unknown[]
+  ): Promise<SettleResponse>;
+}
+
+/** How an operator (or a reconciliation job) resolves a payment whose settle outcome was unknown. */
+export const ReconcileOutcome = z.strictObject({
+  /** True when the money moved (found on chain / at the facilitator); false when it did not. */
+  settled: z.boolean(),
+  /** The transaction hash, when settled. */
+  transaction: z.string().min(1).max(512).optional(),
+  /** Atomic amount actually settled (default: the amount that was being settled). */
+  amount: z.string().regex(/^\d+$/, 'must be an atomic amount (digits)').optional(),
+  /** Who reconciled (for provenance). */
+  actor: z.string().min(1).max(256).optional(),
+});
+export type ReconcileOutcome = z.input<typeof ReconcileOutcome>;
+
+/** A payment as the guard sees it. Amounts are exact decimal strings. */
+export interface X402PaymentStatus {
+  paymentId: string;
+  state: PaymentState;
+  agentId?: string;
+  payer?: string;
+  amount?: string;
+  currency?: string;
+  network: string;
+  payTo: string;
+  resource?: string;
+  intentId?: string;
+  holdId?: string;
+  transaction?: string;
+  verifySource?: string;
+  settleSource?: string;
+  facilitator?: string;
+  failure?: string;
+  /** Epoch ms of the last change. */
+  updatedAt: number;
+}
+
+type Abort = { abort: true; reason: string; message?: string };
+
+const abort = (reason: string, message?: string): Abort => ({
+  abort: true,
+  reason,
+  ...(message ? { message } : {}),
+});
+
+const GUARDED = Symbol.for('bursar.x402.guarded');
+
+function norm(network: string, value: string): string {
+  return network.toLowerCase().startsWith('eip155:') ? value.toLowerCase() : value;
+}
+
+function reasonOf(decision: Decision): { code: string; message: string } {
+  const top = decision.reasons.find((r) => r.outcome === decision.outcome) ?? decision.reasons[0];
+  return top
+    ? { code: top.code, message: top.message }
+    : { code: X402Reason.POLICY_DENIED, message: 'denied by policy' };
+}
+
+/**
+ * Guards an `x402ResourceServer` with Bursar's policy engine. Create it with
+ * {@link createX402Guard}, then `attach(resourceServer)`.
+ */
+export class X402Guard {
+  readonly #o: z.output<typeof X402GuardOptions>;
+  readonly #engine: X402PolicyEngine;
+  readonly #assets: AssetRegistry;
+  readonly #clock: Clock;
+  readonly #fx: Effects;
+  readonly #book: PaymentBook;
+  /**
+   * Per request (keyed by its payload object): the payment's identity, computed once, and the
+   * payment it drives. Only the request that claimed a payment may move its state.
+   */
+  readonly #requests = new WeakMap<
+    object,
+    { id: PaymentIdentity; entry: PaymentEntry | undefined; attempt: number }
+  >();
+  #observing = false;
+
+  constructor(options: X402GuardOptions) {
+    this.#o = parseOptions(X402GuardOptions, options, 'createX402Guard');
+    this.#engine = this.#o.engine;
+    this.#assets = this.#o.assets ?? this.#engine.assets ?? defaultAssets;
+    this.#clock = this.#o.clock ?? systemClock;
+    this.#fx = new Effects({
+      events: this.#o.events ?? this.#engine.events,
+      tracker: this.#o.tracker,
+      provenance: this.#o.provenance,
+      onError: this.#o.onError,
+    });
+    this.#book = new PaymentBook({
+      maxEntries: this.#o.maxPayments,
+      retentionMs: this.#o.retentionMs,
+      activeTtlMs: this.#o.activeTtlMs,
+    });
+  }
+
+  /**
+   * Registers the seven lifecycle hooks on a resource server (and, unless
+   * `observeResults: false`, wraps its `verifyPayment` / `settlePayment` to observe final
+   * outcomes). Attach before other hooks that may `skip` or `recover`, so the guard sees every
+   * payment first. A server takes one guard; a second `attach` throws
+   * `ERR_BURSAR_X402_ALREADY_ATTACHED`.
+   */
+  attach(server: GuardableResourceServer): this {
+    const marked = server as unknown as { [GUARDED]?: true };
+    if (marked[GUARDED]) {
+      throw new BursarError(
+        X402ErrorCode.ALREADY_ATTACHED,
+        'This resource server already has a Bursar x402 guard',
+      );
+    }
+    Object.defineProperty(server, GUARDED, { value: true });
+    // Each hook body is wrapped so it never throws: a throwing x402 hook fails open.
+    server.onBeforeVerify(async (ctx) => {
+      try {
+        return await this.#beforeVerify(ctx);
+      } catch (error) {
+        return this.#hookFailed('beforeVerify', ctx, error, true);
+      }
+    });
+    server.onAfterVerify(async (ctx) => {
+      try {
+        return await this.#afterVerify(ctx);
+      } catch (error) {
+        return this.#hookFailed('afterVerify', ctx, error, true);
+      }
+    });
+    server.onVerifyFailure(async (ctx) => {
+      try {
+        await this.#verifyFailure(ctx);
+      } catch (error) {
+        await this.#hookFailed('verifyFailure', ctx, error, false);
+      }
+    });
+    server.onBeforeSettle(async (ctx) => {
+      try {
+        return await this.#beforeSettle(ctx);
+      } catch (error) {
+        return this.#hookFailed('beforeSettle', ctx, error, true);
+      }
+    });
+    server.onAfterSettle(async (ctx) => {
+      try {
+        await this.#afterSettle(ctx);
+      } catch (error) {
+        await this.#hookFailed('afterSettle', ctx, error, false);
+      }
+    });
+    server.onSettleFailure(async (ctx) => {
+      try {
+        await this.#settleFailure(ctx);
+      } catch (error) {
+        await this.#hookFailed('settleFailure', ctx, error, false);
+      }
+    });
+    server.onVerifiedPaymentCanceled(async (ctx) => {
+      try {
+        await this.#canceled(ctx);
+      } catch (error) {
+        await this.#hookFailed('paymentCanceled', ctx, error, false);
+      }
+    });
+    if (this.#o.observeResults) this.#observe(server);
+    return this;
+  }
+
+  /** The id the guard gives a payment (`pid:<payment-identifier>` or `sha256:<payload hash>`). */
+  paymentIdOf(payload: DeepReadonly<PaymentPayload>): string {
+    return this.#identity(payload).paymentId;
+  }
+
+  /** What the guard knows about a payment, or undefined when it is not (or no longer) tracked. */
+  status(paymentId: string): X402PaymentStatus | undefined {
+    const e = this.#book.get(paymentId);
+    return e ? view(e) : undefined;
+  }
+
+  /** Payments whose settle outcome is unknown: their holds wait for {@link reconcile}. */
+  pending(): X402PaymentStatus[] {
+    return this.#book.pending().map(view);
+  }
+
+  /** Tracked payments and pending reconciliations (memory is bounded by `maxPayments`). */
+  stats(): { tracked: number; pending: number } {
+    return { tracked: this.#book.size, pending: this.#book.pendingCount };
+  }
+
+  /**
+   * Resolves a payment left `pending_reconciliation` by an ambiguous settle: `settled: true`
+   * captures its hold and records the settlement (source `reconciliation`); `settled: false`
+   * releases the hold. Throws `ERR_BURSAR_X402_NOT_PENDING` for any other payment.
+   */
+  async reconcile(paymentId: string, outcome: ReconcileOutcome): Promise<X402PaymentStatus> {
+    const o = parseOptions(ReconcileOutcome, outcome, 'reconcile');
+    const entry = this.#book.get(paymentId);
+    if (entry?.state !== 'pending_reconciliation') {
+      throw new BursarError(
+        X402ErrorCode.NOT_PENDING,
+        `Payment ${paymentId} is not waiting for reconciliation${entry ? ` (it is ${entry.state})` : ''}`,
+        { status: entry ? 409 : 404, details: { paymentId, ...(entry ? { state: entry.state } : {}) } },
+      );
+    }
+    if (o.settled) {
+      await this.#settle(entry, {
+        atomic: o.amount ?? entry.settleAtomic ?? entry.money?.toAtomicString() ?? '0',
+        source: 'reconciliation',
+        ...(o.transaction ? { transaction: o.transaction } : {}),
+        ...(o.actor ? { actor: o.actor } : {}),
+      });
+    } else {
+      await this.#release(
+        entry,
+        X402Reason.SETTLE_FAILED,
+        `reconciled as not settled${o.actor ? ` by ${o.actor}` : ''}`,
+      );
+    }
+    return view(entry);
+  }
+
+  /** Resolves when every side effect started so far (provenance appends) has finished. */
+  async idle(): Promise<void> {
+    await this.#fx.idle();
+  }
+
+  // ------------------------------------------------------------------ hooks
+
+  async #beforeVerify(ctx: VerifyContext): Promise<Abort | undefined> {
+    const id = this.#identity(ctx.paymentPayload);
+    const payer = this.#payerOf(ctx.paymentPayload);
+    // Terms matter only for an explicit payment id: a payload hash already covers what was signed.
+    const terms = id.explicit ? paymentTermsKey(ctx.requirements, payer) : '';
+    const found = this.#book.find(id.paymentId, id.payloadHash);
+    if (found) {
+      if (id.explicit && found.termsKey !== terms) {
+        return this.#blocked(
+          found,
+          X402Reason.IDEMPOTENCY_CONFLICT,
+          'this payment id was used with other terms',
+        );
+      }
+      const refusal = this.#refusalFor(found);
+      if (refusal) return refusal;
+    }
+    // Claim the payment synchronously, before any await: a concurrent duplicate sees it.
+    const entry = found ?? this.#newEntry(id, ctx.requirements, terms);
+    entry.state = 'authorizing';
+    entry.attempt++;
+    this.#book.rekey(entry, id.payloadHash);
+    entry.termsKey = terms;
+    this.#claim(ctx.paymentPayload, entry);
+    this.#book.touch(entry, this.#clock.now());
+    return this.#authorize(entry, { ...ctx, ...(payer ? { payer } : {}) }, 'before_verify');
+  }
+
+  async #afterVerify(ctx: VerifyResultContext): Promise<Abort | undefined> {
+    const id = this.#identity(ctx.paymentPayload);
+    const entry = this.#book.find(id.paymentId, id.payloadHash);
+    const origin = facilitatorResultOrigin(ctx.result);
+    const owned = entry !== undefined && this.#owns(ctx.paymentPayload, entry);
+    if (!ctx.result.isValid) {
+      if (entry && owned && entry.state === 'held') {
+        await this.#release(entry, X402Reason.VERIFY_INVALID, ctx.result.invalidReason ?? 'invalid');
+      }
+      return;
+    }
+    if (entry && !owned && entry.state !== 'released' && entry.state !== 'denied') {
+      return this.#refusalFor(entry);
+    }
+    if (entry?.state === 'held') {
+      entry.state = 'verified';
+      entry.verifySource = origin ? 'facilitator' : 'unattributed';
+      if (origin) entry.facilitator = origin;
+      this.#book.touch(entry, this.#clock.now());
+      return;
+    }
+    if (entry && entry.state !== 'released' && entry.state !== 'denied') {
+      const refusal = this.#refusalFor(entry);
+      return refusal ?? undefined;
+    }
+    // A valid result our beforeVerify never held for: an earlier hook skipped verification, or
+    // another hook recovered a failed verify after we released. Authorize now.
+    const source = entry?.failure === X402Reason.VERIFY_ERROR ? 'hook:recovered' : 'hook:skipped';
+    const payer = this.#payerOf(ctx.paymentPayload) ?? ctx.result.payer;
+    const claimed =
+      entry ??
+      this.#newEntry(id, ctx.requirements, id.explicit ? paymentTermsKey(ctx.requirements, payer) : '');
+    claimed.state = 'authorizing';
+    claimed.attempt++;
+    this.#claim(ctx.paymentPayload, claimed);
+    this.#book.touch(claimed, this.#clock.now());
+    const result = await this.#authorize(claimed, { ...ctx, ...(payer ? { payer } : {}) }, source);
+    if (!result && (claimed.state as PaymentState) === 'held') {
+      claimed.state = 'verified';
+      this.#book.touch(claimed, this.#clock.now());
+    }
+    return result;
+  }
+
+  async #verifyFailure(ctx: VerifyFailureContext): Promise<void> {
+    const id = this.#identity(ctx.paymentPayload);
+    const entry = this.#book.find(id.paymentId, id.payloadHash);
+    if (entry?.state === 'held' && this.#owns(ctx.paymentPayload, entry)) {
+      // A verify never moves money: the hold goes back. A hook that recovers the verify makes
+      // afterVerify authorize again.
+      const c = classifyFacilitatorError('verify', ctx.error);
+      await this.#release(entry, X402Reason.VERIFY_ERROR, c.cause);
+    }
+  }
+
+  async #beforeSettle(ctx: SettleContext): Promise<Abort | undefined> {
+    if (ctx.phase === 'cancel') return;
+    const id = this.#identity(ctx.paymentPayload);
+    let entry = this.#book.find(id.paymentId, id.payloadHash);
+    if (!entry) {
+      // Settling a payment no guard hook saw (verification skipped by another hook): authorize now.
+      const payer = this.#payerOf(ctx.paymentPayload);
+      entry = this.#newEntry(
+        id,
+        ctx.requirements,
+        id.explicit ? paymentTermsKey(ctx.requirements, payer) : '',
+      );
+      entry.state = 'authorizing';
+      entry.attempt++;
+      this.#claim(ctx.paymentPayload, entry);
+      this.#book.touch(entry, this.#clock.now());
+      const refused = await this.#authorize(entry, { ...ctx, ...(payer ? { payer } : {}) }, 'hook:skipped');
+      if (refused) return refused;
+    }
+    if (entry.state === 'settled') {
+      if (entry.settledPhase !== ctx.phase) return; // a later phase of a multi-settle flow
+      return this.#blocked(entry, X402Reason.REPLAY, 'this payment was already settled');
+    }
+    if (entry.state === 'released' || entry.state === 'denied') {
+      return this.#blocked(entry, X402Reason.HOLD_MISSING, `no active hold: the payment was ${entry.state}`);
+    }
+    if (entry.state !== 'held' && entry.state !== 'verified') {
+      return this.#refusalFor(entry) ?? abort(X402Reason.IN_PROGRESS);
+    }
+    const req = ctx.requirements;
+    const n = req.network;
+    const sameTerms =
+      n === entry.network &&
+      req.scheme === entry.scheme &&
+      norm(n, req.asset) === norm(n, entry.asset) &&
+      norm(n, req.payTo) === norm(n, entry.payTo);
+    let within = false;
+    if (sameTerms && entry.money && /^\d+$/.test(req.amount) && req.amount.length <= 80) {
+      within = BigInt(req.amount) <= entry.money.minor;
+    }
+    if (!sameTerms || !within) {
+      return this.#blocked(
+        entry,
+        X402Reason.HOLD_MISMATCH,
+        `settle asks for ${req.amount} of ${req.asset} to ${req.payTo} on ${n}; authorized ${entry.money?.toAtomicString() ?? '?'} of ${entry.asset} to ${entry.payTo}`,
+      );
+    }
+    // Claim the settle synchronously, then check the engine still holds the budget.
+    entry.state = 'settling';
+    entry.settleAtomic = req.amount;
+    this.#claim(ctx.paymentPayload, entry);
+    this.#book.touch(entry, this.#clock.now());
+    if (entry.holdId && typeof this.#engine.getHold === 'function') {
+      const hold = await this.#engine.getHold(entry.holdId);
+      if (hold?.state !== 'held' || hold.expiresAt <= this.#clock.now()) {
+        const what = hold ? (hold.state === 'held' ? 'expired' : hold.state) : 'gone';
+        await this.#release(entry, X402Reason.HOLD_MISSING, `hold ${entry.holdId} is ${what}`);
+        return this.#blocked(
+          entry,
+          X402Reason.HOLD_MISSING,
+          `hold ${entry.holdId} is ${what}; nothing is settled without a hold`,
+        );
+      }
+    }
+  }
+
+  async #afterSettle(ctx: SettleResultContext): Promise<void> {
+    const id = this.#identity(ctx.paymentPayload);
+    const entry = this.#book.find(id.paymentId, id.payloadHash);
+    const origin = facilitatorResultOrigin(ctx.result);
+    if (ctx.phase === 'cancel') {
+      this.#record('x402.cancel_settled', entry, {
+        paymentId: id.paymentId,
+        transaction: ctx.result.transaction,
+        source: origin ? 'facilitator' : 'unattributed',
+      });
+      return;
+    }
+    const source = origin ? 'facilitator' : entry?.state === 'settling' ? 'unattributed' : 'hook:skipped';
+    const atomic = ctx.result.amount ?? ctx.requirements.amount;
+    if (!entry) {
+      await this.#untrackedSettlement(id, ctx, source, atomic);
+      return;
+    }
+    if (entry.state === 'settled') {
+      this.#record('x402.settled', entry, {
+        source,
+        transaction: ctx.result.transaction,
+        phase: ctx.phase,
+        charged: false,
+        note: entry.settledPhase === ctx.phase ? 'duplicate settlement result' : 'later settle phase',
+      });
+      return;
+    }
+    await this.#settle(entry, {
+      atomic,
+      source,
+      transaction: ctx.result.transaction,
+      phase: ctx.phase,
+      ...(origin ? { facilitator: origin } : {}),
+    });
+  }
+
+  async #settleFailure(ctx: SettleFailureContext): Promise<void> {
+    const id = this.#identity(ctx.paymentPayload);
+    const entry = this.#book.find(id.paymentId, id.payloadHash);
+    if (
+      ctx.phase === 'cancel' ||
+      !entry ||
+      !this.#owns(ctx.paymentPayload, entry) ||
+      !['settling', 'held', 'verified'].includes(entry.state)
+    ) {
+      this.#record('x402.settle_failed', entry, {
+        paymentId: id.paymentId,
+        phase: ctx.phase,
+        error: ctx.error?.message,
+      });
+      return;
+    }
+    const cause = classifyFacilitatorError('settle', ctx.error).cause;
+    const ambiguous = (this.#o.isAmbiguousSettleFailure ?? isAmbiguousSettleFailure)(ctx.error);
+    if (ambiguous) {
+      this.#pendingReconciliation(entry, cause);
+      return;
+    }
+    if (this.#observing) {
+      // The final outcome is known when settlePayment returns: another hook may still recover it.
+      entry.state = 'settle_failed';
+      entry.failure = cause;
+      this.#book.touch(entry, this.#clock.now());
+      return;
+    }
+    await this.#release(entry, X402Reason.SETTLE_FAILED, cause);
+  }
+
+  async #canceled(ctx: VerifiedPaymentCanceledContext): Promise<void> {
+    const id = this.#identity(ctx.paymentPayload);
+    const entry = this.#book.find(id.paymentId, id.payloadHash);
+    if (!entry || !this.#owns(ctx.paymentPayload, entry)) return;
+    if (entry.state === 'settled' || entry.state === 'pending_reconciliation') {
+      // Money already moved (an upfront settle): a refund, if any, is the scheme's settleOnCancel.
+      this.#record('x402.canceled_after_settlement', entry, { cancelReason: ctx.reason });
+      return;
+    }
+    if (entry.state === 'held' || entry.state === 'verified' || entry.state === 'settling') {
+      await this.#release(entry, X402Reason.CANCELED, ctx.reason);
+    }
+  }
+
+  // ------------------------------------------------------------------ observer
+
+  #observe(server: GuardableResourceServer): void {
+    const verify = server.verifyPayment;
+    const settle = server.settlePayment;
+    if (typeof verify !== 'function' || typeof settle !== 'function') return;
+    this.#observing = true;
+    const guard = this;
+    server.verifyPayment = async function observedVerify(payload, requirements, ...rest) {
+      let result: VerifyResponse;
+      try {
+        result = await verify.call(server, payload, requirements, ...rest);
+      } catch (error) {
+        await guard.#safely('observeVerify', payload, () =>
+          guard.#verifyEnded(payload, false, 'verify_error'),
+        );
+        throw error;
+      }
+      if (!result.isValid) {
+        await guard.#safely('observeVerify', payload, () =>
+          guard.#verifyEnded(payload, false, result.invalidReason ?? 'invalid'),
+        );
+      }
+      return result;
+    };
+    server.settlePayment = async function observedSettle(payload, requirements, ...rest) {
+      const phase = rest[4] ?? 'after-handler';
+      if (phase === 'cancel') return settle.call(server, payload, requirements, ...rest);
+      let result: SettleResponse;
+      try {
+        result = await settle.call(server, payload, requirements, ...rest);
+      } catch (error) {
+        await guard.#safely('observeSettle', payload, () =>
+          guard.#settleEnded(payload, requirements, undefined, error),
+        );
+        throw error;
+      }
+      await guard.#safely('observeSettle', payload, () =>
+        guard.#settleEnded(payload, requirements, result, undefined),
+      );
+      return result;
+    };
+  }
+
+  async #verifyEnded(payload: PaymentPayload, _valid: boolean, cause: string): Promise<void> {
+    const id = this.#identity(payload);
+    const entry = this.#book.find(id.paymentId, id.payloadHash);
+    // Still held after an invalid verify: a hook after ours aborted (no afterVerify, no cancel).
+    if (entry?.state === 'held' && this.#owns(payload, entry))
+      await this.#release(entry, X402Reason.VERIFY_INVALID, cause);
+  }
+
+  async #settleEnded(
+    payload: PaymentPayload,
+    requirements: PaymentRequirements,
+    result: SettleResponse | undefined,
+    error: unknown,
+  ): Promise<void> {
+    const id = this.#identity(payload);
+    const entry = this.#book.find(id.paymentId, id.payloadHash);
+    if (!entry || !this.#owns(payload, entry)) return;
+    const open: PaymentState[] = ['settling', 'settle_failed', 'pending_reconciliation', 'held', 'verified'];
+    if (result?.success) {
+      if (open.includes(entry.state)) {
+        // Success that never reached afterSettle: another hook recovered a failed settle.
+        await this.#settle(entry, {
+          atomic: result.amount ?? entry.settleAtomic ?? requirements.amount,
+          source: 'hook:recovered',
+          transaction: result.transaction,
+        });
+      }
+      return;
+    }
+    if (entry.state === 'settle_failed') {
+      await this.#release(entry, X402Reason.SETTLE_FAILED, entry.failure ?? 'settle_failed');
+      return;
+    }
+    if (entry.state !== 'settling') return;
+    // Our failure hook did not run (it failed, or a hook after ours aborted the settle).
+    const ambiguous = result
+      ? classifyFacilitatorResult('settle', result)?.delivery === 'unknown'
+      : (this.#o.isAmbiguousSettleFailure ?? isAmbiguousSettleFailure)(error);
+    const cause = result
+      ? (result.errorReason ?? 'settle_failed')
+      : classifyFacilitatorError('settle', error).cause;
+    if (ambiguous) this.#pendingReconciliation(entry, cause);
+    else await this.#release(entry, X402Reason.SETTLE_FAILED, cause);
+  }
+
+  // ------------------------------------------------------------------ steps
+
+  /**
+   * Maps, authorizes and holds. `how` says where: before verification (the normal path), or
+   * late, for a result another hook skipped or recovered (then it is also the verify source).
+   * Returns an abort on refusal; leaves the entry `held` on success.
+   */
+  async #authorize(
+    entry: PaymentEntry,
+    ctx: X402PaymentContext,
+    how: 'before_verify' | 'hook:skipped' | 'hook:recovered',
+  ): Promise<Abort | undefined> {
+    const facts = await this.#facts(ctx);
+    if (!facts.ok) {
+      entry.state = 'denied';
+      entry.failure = facts.reason;
+      this.#book.touch(entry, this.#clock.now());
+      return this.#blocked(entry, facts.reason, facts.message);
+    }
+    const f = facts.value;
+    entry.agentId = f.agentId;
+    entry.money = f.amount.money;
+    entry.recipient = f.recipient;
+    if (f.payer !== undefined) entry.payer = f.payer;
+    if (f.resource !== undefined) entry.resource = f.resource;
+    const key = entry.attempt > 1 ? `x402:${entry.paymentId}#${entry.attempt}` : `x402:${entry.paymentId}`;
+    const intent = buildIntent(f, ctx.requirements, entry.paymentId, key, ctx.paymentPayload.x402Version);
+    const decision = await this.#engine.authorize(intent);
+    entry.intentId = decision.intentId;
+    entry.intentHash = decision.intentHash;
+    if (decision.holdId) entry.holdId = decision.holdId;
+    else entry.holdId = undefined;
+    const now = this.#clock.now();
+    if (decision.outcome === 'deny') {
+      entry.state = 'denied';
+      const r = reasonOf(decision);
+      entry.failure = r.code;
+      this.#book.touch(entry, now);
+      return abort(r.code, r.message);
+    }
+    if (decision.replayed) {
+      // The engine decided this payment before and this guard no longer remembers it:
+      // never hold or charge it again.
+      entry.state = 'denied';
+      entry.failure = X402Reason.REPLAY;
+      entry.holdId = undefined;
+      this.#book.touch(entry, now);
+      return this.#blocked(entry, X402Reason.REPLAY, 'this payment was already decided');
+    }
+    if (decision.outcome === 'require_approval') {
+      // An x402 request cannot wait for a human. A pending approval owns its hold (the approval
+      // workflow releases it on rejection or expiry); without one, the hold goes back now.
+      if (entry.holdId && !decision.approvalId) await this.#engine.release(entry.holdId);
+      entry.state = 'denied';
+      entry.failure = X402Reason.APPROVAL_REQUIRED;
+      entry.holdId = undefined;
+      this.#book.touch(entry, this.#clock.now());
+      const r = reasonOf(decision);
+      return abort(
+        X402Reason.APPROVAL_REQUIRED,
+        `${r.message}${decision.approvalId ? ` (approval ${decision.approvalId})` : ''}`,
+      );
+    }
+    entry.state = 'held';
+    entry.verifySource = how === 'before_verify' ? undefined : how;
+    entry.failure = undefined;
+    this.#book.touch(entry, now);
+    this.#record('x402.authorized', entry, () => ({
+      outcome: decision.outcome,
+      attempt: entry.attempt,
+      source: how,
+    }));
+  }
+
+  async #facts(
+    ctx: X402PaymentContext,
+  ): Promise<{ ok: true; value: PaymentFacts } | { ok: false; reason: string; message: string }> {
+    const amount = mapAmount(ctx.requirements, this.#assets);
+    if (!amount.ok) return amount;
+    const resource = this.#o.resolveResource ? this.#o.resolveResource(ctx) : defaultResource(ctx);
+    const agentId = await (this.#o.resolveAgent ?? defaultAgent)(ctx);
+    if (typeof agentId !== 'string' || agentId.trim().length === 0) {
+      return {
+        ok: false,
+        reason: X402Reason.AGENT_UNRESOLVED,
+        message: ctx.payer ? `no agent for payer ${ctx.payer}` : 'the payment does not name its payer',
+      };
+    }
+    const recipient =
+      this.#o.recipient === 'payTo' ? ctx.requirements.payTo : (resource ?? ctx.requirements.payTo);
+    return {
+      ok: true,
+      value: { agentId, payer: ctx.payer, resource, recipient, amount: amount.value },
+    };
+  }
+
+  async #settle(
+    entry: PaymentEntry,
+    s: {
+      atomic: string;
+      source: string;
+      transaction?: string;
+      facilitator?: string;
+      phase?: string;
+      actor?: string;
+    },
+  ): Promise<void> {
+    const held = entry.money;
+    let settled: Money | undefined = held;
+    if (!held || s.atomic !== held.toAtomicString()) {
+      const asset = held?.asset ?? this.#assets.findByAddress(entry.network, entry.asset);
+      try {
+        settled = asset ? Money.fromAtomic(s.atomic, asset) : held;
+      } catch {
+        settled = held;
+      }
+    }
+    let captureError: string | undefined;
+    let discrepancy: string | undefined;
+    if (entry.holdId) {
+      let amount: string | undefined;
+      if (held && settled && settled !== held) {
+        if (settled.lt(held)) amount = settled.toDecimalString();
+        else if (settled.gt(held)) {
+          discrepancy = `settled ${settled.toDecimalString()} > held ${held.toDecimalString()}`;
+        }
+      }
+      try {
+        await this.#engine.capture(entry.holdId, amount === undefined ? undefined : { amount });
+      } catch (error) {
+        captureError = BursarError.isInstance(error) ? error.code : 'capture_failed';
+        this.#report(error, 'capture', entry.paymentId);
+      }
+    }
+    entry.state = 'settled';
+    entry.settleSource = s.source;
+    if (s.transaction) entry.transaction = s.transaction;
+    if (s.facilitator) entry.facilitator = s.facilitator;
+    entry.settledPhase = s.phase ?? 'after-handler';
+    entry.failure = undefined;
+    const now = this.#clock.now();
+    this.#book.touch(entry, now);
+    const money = settled;
+    const agentId = entry.agentId;
+    if (money && agentId !== undefined) {
+      if (this.#fx.wants('payment.settled')) {
+        this.#fx.settled({
+          ...this.#facts4event(entry, now),
+          amount: money.toDecimalString(),
+          currency: money.currency,
+          source: s.source,
+          paymentId: entry.paymentId,
+          ...(entry.transaction ? { transaction: entry.transaction } : {}),
+          ...(entry.facilitator ? { facilitator: entry.facilitator } : {}),
+        });
+      }
+      if (this.#fx.tracksSpend) {
+        this.#fx.spend(
+          {
+            agentId,
+            amount: money.toDecimalString(),
+            currency: money.currency,
+            at: now,
+            action: 'payment',
+            protocol: 'x402',
+            network: entry.network,
+            ...(entry.recipient ? { recipient: entry.recipient } : {}),
+            ...(entry.holdId ? { holdId: entry.holdId } : {}),
+            ...(entry.intentId ? { intentId: entry.intentId } : {}),
+            ...(entry.transaction ? { transaction: entry.transaction } : {}),
+          },
+          entry.paymentId,
+        );
+      }
+    }
+    this.#record('x402.settled', entry, () => ({
+      source: s.source,
+      charged: true,
+      phase: s.phase,
+      amount: money?.toDecimalString(),
+      currency: money?.currency,
+      atomicAmount: money?.toAtomicString(),
+      captureError,
+      discrepancy,
+      actor: s.actor,
+    }));
+  }
+
+  async #release(entry: PaymentEntry, reason: string, detail: string): Promise<void> {
+    const holdId = entry.holdId;
+    entry.state = 'released';
+    entry.failure = reason;
+    this.#book.touch(entry, this.#clock.now());
+    if (holdId) {
+      try {
+        await this.#engine.release(holdId);
+      } catch (error) {
+        // Already released or expired: the budget is back either way.
+        if (!BursarError.hasCode(error, ErrorCode.HOLD_NOT_ACTIVE))
+          this.#report(error, 'release', entry.paymentId);
+      }
+    }
+    this.#failed(entry, reason, detail, false);
+    this.#record('x402.released', entry, { reason, detail });
+  }
+
+  #pendingReconciliation(entry: PaymentEntry, cause: string): void {
+    entry.state = 'pending_reconciliation';
+    entry.failure = cause;
+    this.#book.touch(entry, this.#clock.now());
+    this.#failed(entry, X402Reason.SETTLE_AMBIGUOUS, cause, true);
+    this.#record('x402.settle_pending_reconciliation', entry, { cause });
+  }
+
+  async #untrackedSettlement(
+    id: PaymentIdentity,
+    ctx: SettleResultContext,
+    source: string,
+    atomic: string,
+  ): Promise<void> {
+    const payer = this.#payerOf(ctx.paymentPayload) ?? ctx.result.payer;
+    const entry = this.#newEntry(
+      id,
+      ctx.requirements,
+      id.explicit ? paymentTermsKey(ctx.requirements, payer) : '',
+    );
+    const facts = await this.#facts({ ...ctx, ...(payer ? { payer } : {}) });
+    if (facts.ok) {
+      entry.agentId = facts.value.agentId;
+      entry.money = facts.value.amount.money;
+      entry.recipient = facts.value.recipient;
+      if (payer) entry.payer = payer;
+    }
+    this.#record('x402.untracked_settlement', entry, { source, note: 'settled without a guard hold' });
+    await this.#settle(entry, {
+      atomic,
+      source,
+      transaction: ctx.result.transaction,
+      phase: ctx.phase,
+    });
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  #refusalFor(entry: PaymentEntry): Abort | undefined {
+    switch (entry.state) {
+      case 'settled':
+        return this.#blocked(entry, X402Reason.REPLAY, 'this payment was already settled');
+      case 'pending_reconciliation':
+        return this.#blocked(
+          entry,
+          X402Reason.PENDING_RECONCILIATION,
+          'an earlier settle of this payment has an unknown outcome',
+        );
+      case 'authorizing':
+      case 'held':
+      case 'verified':
+      case 'settling':
+      case 'settle_failed':
+        return this.#blocked(
+          entry,
+          X402Reason.IN_PROGRESS,
+          'this payment is being processed by another request',
+        );
+      default:
+        return undefined;
+    }
+  }
+
+  #blocked(entry: PaymentEntry | undefined, reason: string, message: string): Abort {
+    this.#record('x402.blocked', entry, { reason, message });
+    return abort(reason, message);
+  }
+
+  #newEntry(
+    id: PaymentIdentity,
+    requirements: DeepReadonly<PaymentRequirements>,
+    terms: string,
+  ): PaymentEntry {
+    return {
+      paymentId: id.paymentId,
+      payloadHash: id.payloadHash,
+      termsKey: terms,
+      state: 'authorizing',
+      attempt: 0,
+      network: requirements.network,
+      scheme: requirements.scheme,
+      asset: requirements.asset,
+      payTo: requirements.payTo,
+      updatedAt: this.#clock.now(),
+      // Every field present from the start: one object shape for every entry.
+      agentId: undefined,
+      payer: undefined,
+      resource: undefined,
+      recipient: undefined,
+      money: undefined,
+      settleAtomic: undefined,
+      intentId: undefined,
+      intentHash: undefined,
+      holdId: undefined,
+      verifySource: undefined,
+      settleSource: undefined,
+      facilitator: undefined,
+      transaction: undefined,
+      settledPhase: undefined,
+      failure: undefined,
+    };
+  }
+
+  #request(payload: DeepReadonly<PaymentPayload>) {
+    let r = this.#requests.get(payload);
+    if (!r) {
+      r = { id: paymentIdentity(payload), entry: undefined, attempt: 0 };
+      this.#requests.set(payload, r);
+    }
+    return r;
+  }
+
+  #claim(payload: DeepReadonly<PaymentPayload>, entry: PaymentEntry): void {
+    const r = this.#request(payload);
+    r.entry = entry;
+    r.attempt = entry.attempt;
+  }
+
+  #owns(payload: DeepReadonly<PaymentPayload>, entry: PaymentEntry): boolean {
+    const r = this.#requests.get(payload);
+    return r !== undefined && r.entry === entry && r.attempt === entry.attempt;
+  }
+
+  #identity(payload: DeepReadonly<PaymentPayload>): PaymentIdentity {
+    return this.#request(payload).id;
+  }
+
+  #payerOf(payload: DeepReadonly<PaymentPayload>): string | undefined {
+    return this.#o.resolvePayer ? this.#o.resolvePayer(payload) : defaultPayer(payload);
+  }
+
+  #facts4event(entry: PaymentEntry, at: number) {
+    return {
+      at,
+      agentId: entry.agentId ?? entry.payer ?? 'unknown',
+      action: 'payment',
+      protocol: 'x402',
+      network: entry.network,
+      ...(entry.intentId ? { intentId: entry.intentId } : {}),
+      ...(entry.intentHash ? { intentHash: entry.intentHash } : {}),
+      ...(entry.holdId ? { holdId: entry.holdId } : {}),
+      ...(entry.recipient ? { recipient: entry.recipient } : {}),
+    };
+  }
+
+  #failed(entry: PaymentEntry, reason: string, detail: string, ambiguous: boolean): void {
+    if (!entry.agentId || !this.#fx.wants('payment.failed')) return;
+    this.#fx.failed({
+      ...this.#facts4event(entry, this.#clock.now()),
+      ...(entry.money ? { amount: entry.money.toDecimalString(), currency: entry.money.currency } : {}),
+      reason,
+      detail,
+      paymentId: entry.paymentId,
+      ...(ambiguous ? { ambiguous: true } : {}),
+    });
+  }
+
+  /**
+   * Appends a provenance record (the payment's facts plus `data`) without blocking the hook.
+   * `data` may be a function, so nothing is built when no provenance log is configured.
+   */
+  #record(
+    type: string,
+    entry: PaymentEntry | undefined,
+    data: Record<string, unknown> | (() => Record<string, unknown>),
+  ): void {
+    if (!this.#fx.recordsProvenance) return;
+    this.#fx.record(type, {
+      ...(entry
+        ? {
+            paymentId: entry.paymentId,
+            state: entry.state,
+            network: entry.network,
+            scheme: entry.scheme,
+            asset: entry.asset,
+            payTo: entry.payTo,
+            agentId: entry.agentId,
+            payer: entry.payer,
+            resource: entry.resource,
+            intentId: entry.intentId,
+            holdId: entry.holdId,
+            transaction: entry.transaction,
+            facilitator: entry.facilitator,
+            verifySource: entry.verifySource,
+            ...(entry.money ? { amount: entry.money.toDecimalString(), currency: entry.money.currency } : {}),
+          }
+        : {}),
+      ...(typeof data === 'function' ? data() : data),
+      at: this.#clock.now(),
+    });
+  }
+
+  #report(error: unknown, hook: string, paymentId?: string): void {
+    this.#fx.report(error, hook, paymentId);
+  }
+
+  async #safely(hook: string, payload: PaymentPayload, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      this.#report(error, hook, this.#identity(payload).paymentId);
+    }
+  }
+
+  /** Runs a hook that cannot abort: it never throws and never returns a directive. */
+  /**
+   * What a hook returns when its body threw: the error is reported, the payment's hold goes
+   * back, and a hook that can abort aborts with `internal_error` (fail closed), unless `failOpen`.
+   */
+  async #hookFailed(
+    hook: string,
+    ctx: { paymentPayload: DeepReadonly<PaymentPayload> },
+    error: unknown,
+    canAbort: boolean,
+  ): Promise<Abort | undefined> {
+    let paymentId: string | undefined;
+    try {
+      const id = this.#identity(ctx.paymentPayload);
+      paymentId = id.paymentId;
+      const entry = this.#book.find(id.paymentId, id.payloadHash);
+      if (
+        entry &&
+        canAbort &&
+        (entry.state === 'authorizing' || entry.state === 'held' || entry.state === 'verified')
+      ) {
+        if (this.#o.failOpen && entry.state === 'authorizing') {
+          entry.state = 'held';
+          this.#book.touch(entry, this.#clock.now());
+        } else if (!this.#o.failOpen) {
+          await this.#release(
+            entry,
+            X402Reason.INTERNAL_ERROR,
+            error instanceof Error ? error.message : String(error),
+          );
+        }
+      }
+    } catch (inner) {
+      this.#report(inner, `${hook}:cleanup`, paymentId);
+    }
+    this.#report(error, hook, paymentId);
+    if (!canAbort || this.#o.failOpen) return undefined;
+    return abort(X402Reason.INTERNAL_ERROR, 'the payment guard failed; the payment was refused');
+  }
+}
+
+function view(e: PaymentEntry): X402PaymentStatus {
+  return {
+    paymentId: e.paymentId,
+    state: e.state,
+    network: e.network,
+    payTo: e.payTo,
+    updatedAt: e.updatedAt,
+    ...(e.agentId ? { agentId: e.agentId } : {}),
+    ...(e.payer ? { payer: e.payer } : {}),
+    ...(e.money ? { amount: e.money.toDecimalString(), currency: e.money.currency } : {}),
+    ...(e.resource ? { resource: e.resource } : {}),
+    ...(e.intentId ? { intentId: e.intentId } : {}),
+    ...(e.holdId ? { holdId: e.holdId } : {}),
+    ...(e.transaction ? { transaction: e.transaction } : {}),
+    ...(e.verifySource ? { verifySource: e.verifySource } : {}),
+    ...(e.settleSource ? { settleSource: e.settleSource } : {}),
+    ...(e.facilitator ? { facilitator: e.facilitator } : {}),
+    ...(e.failure ? { failure: e.failure } : {}),
+  };
+}
+
+/**
+ * Creates the seller-side guard. `attach(resourceServer)` registers it on an
+ * `x402ResourceServer`:
+ *
+ * - `onBeforeVerify`: maps the requirement exactly (atomic amount in the asset found by network
+ *   and address, payTo, resource URL, payer) to an intent, then authorizes and holds — or aborts
+ *   with a reason code (`unknown_asset`, the policy's reason, `replay`, …);
+ * - `onAfterVerify`: an invalid payment releases its hold; `onVerifyFailure` releases too;
+ * - `onBeforeSettle`: the hold must still exist and match; a settled payment is a replay;
+ * - `onAfterSettle`: captures, records, and writes provenance with the transaction hash;
+ * - `onSettleFailure`: releases on a definite failure; an ambiguous one (timeout, lost
+ *   connection, `settlement_pending`) keeps the hold as `pending_reconciliation` — see `reconcile()`;
+ * - `onVerifiedPaymentCanceled`: releases.
+ *
+ * No hook throws. Payments are identified by the payment-identifier extension when present,
+ * else by a hash of the signed payload, so the same payment presented twice is charged once.
+ *
+ * @example
+ * const engine = new PolicyEngine();
+ * engine.loadPolicy({ id: 'sales', rules: [blockAbove(1000, 'USDC'), allowAll()] });
+ * const server = new x402ResourceServer(guardFacilitator(new HTTPFacilitatorClient({ url })));
+ * createX402Guard({ engine, resolveAgent: ({ payer }) => customers.agentFor(payer) }).attach(server);
+ */
+export function createX402Guard(options: X402GuardOptions): X402Guard {
+  return new X402Guard(options);
+}
