@@ -1,0 +1,1 @@
+export { SandboxErrorCode } from './error-codes.js';

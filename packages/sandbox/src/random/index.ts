@@ -1,0 +1,1 @@
+export { type Seed, SeededRandom } from './seeded-random.js';
