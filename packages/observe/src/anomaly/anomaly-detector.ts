@@ -91,7 +91,7 @@ interface AgentEntry {
  * @example
  * const detector = new AnomalyDetector({ clock, timeZone: 'Europe/Berlin' });
  * detector.attach(tracker);                 // learn from executed spend
- * const engine = new PolicyEngine({ riskSignals: [detector] });
+ * const engine = new PolicyEngine({ riskProviders: [detector] });
  */
 export class AnomalyDetector implements RiskSignalProvider {
   readonly name: string;
