@@ -9,5 +9,11 @@ export const ProtectErrorCode = {
   REFUND_EXCEEDS_SETTLED: 'ERR_BURSAR_REFUND_EXCEEDS_SETTLED',
   /** A disputed amount exceeds what was settled minus the refunds already made. */
   DISPUTE_EXCEEDS_SETTLED: 'ERR_BURSAR_DISPUTE_EXCEEDS_SETTLED',
+  /**
+   * A stated settled amount contradicts what is known: the amount or currency pinned by the
+   * payment's first statement, or the provenance log (no settlement recorded, another currency,
+   * or less settled than stated). `details.reason` says which.
+   */
+  SETTLEMENT_MISMATCH: 'ERR_BURSAR_SETTLEMENT_MISMATCH',
 } as const;
 export type ProtectErrorCode = (typeof ProtectErrorCode)[keyof typeof ProtectErrorCode];

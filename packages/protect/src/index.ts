@@ -6,4 +6,5 @@ export * from './export/index.js';
 export type { ErrorContext, ErrorReporter } from './internal/report.js';
 export * from './provenance/index.js';
 export * from './recovery/index.js';
+export * from './refunds/index.js';
 export * from './stores/index.js';

@@ -11,6 +11,7 @@ import {
   ProvenanceLog,
   type RecoveryAction,
   RecoveryManager,
+  RefundBook,
   verifyJsonlFile,
 } from './index.js';
 
@@ -62,6 +63,22 @@ describe('README examples', () => {
 
   it('disputes and recovery', async () => {
     const log = new ProvenanceLog();
+    const bus = new EventBus();
+    log.attach(bus);
+    bus.emit('payment.settled', {
+      at: Date.now(),
+      agentId: 'research-bot',
+      intentId: 'int_1',
+      amount: '2400.00',
+      currency: 'USDC',
+    });
+    bus.emit('payment.settled', {
+      at: Date.now(),
+      agentId: 'research-bot',
+      intentId: 'int_7',
+      amount: '25.00',
+      currency: 'USDC',
+    });
     const refunds: RecoveryAction[] = [];
     const rail = {
       refund: async (action: RecoveryAction) => {
@@ -88,6 +105,7 @@ describe('README examples', () => {
       maxAttempts: 5,
       backoff: { initialMs: 500, factor: 2, maxMs: 30_000 },
       provenance: log,
+      refunds: disputes.refunds,
     });
     await recovery.recoverUndelivered({ paymentId: 'int_7', amount: Money.parse('25', 'USDC') });
     const r = await recovery.recoverDispute(resolved);
@@ -96,5 +114,28 @@ describe('README examples', () => {
       ['int_7', '25.00 USDC'],
       ['int_1', '250.00 USDC'],
     ]);
+    expect(disputes.refunds.get('int_1')?.remaining.format()).toBe('2150.00 USDC');
+    // The undelivered refund took all of int_7: nothing more can be refunded or credited.
+    await expect(
+      recovery.recoverUndelivered({ paymentId: 'int_7', amount: Money.parse('1', 'USDC'), kind: 'credit' }),
+    ).rejects.toMatchObject({ code: 'ERR_BURSAR_REFUND_EXCEEDS_SETTLED' });
+  });
+
+  it('refund book', async () => {
+    const log = new ProvenanceLog();
+    await log.append('payment.settled', { intentId: 'int_1', amount: '2400.00', currency: 'USDC' });
+    const executor = async () => ({ reference: 're_1' });
+    const refunds = new RefundBook({ provenance: log });
+    const disputes = new DisputeManager({ provenance: log, refunds });
+    const recovery = new RecoveryManager({ executor, provenance: log, refunds });
+    expect(disputes.refunds).toBe(refunds);
+    expect(recovery.refunds).toBe(refunds);
+    await disputes.open({
+      payment: { paymentId: 'int_1', amount: Money.parse('2400', 'USDC') },
+      amount: Money.parse('400', 'USDC'),
+      reason: 'x',
+    });
+    expect(refunds.get('int_1')).toMatchObject({ openDispute: expect.any(String) });
+    expect(refunds.get('int_1')?.remaining.format()).toBe('2400.00 USDC');
   });
 });

@@ -10,15 +10,19 @@ const usdc = (v: string) => Money.parse(v, 'USDC');
 const code = (c: string) => expect.objectContaining({ code: c });
 const payment = { paymentId: 'int_1', amount: usdc('24.00') };
 
-function setup() {
+/** A manager with a log; unless `settle` is false, the log shows int_1 settled for that amount. */
+async function setup(settle: string | false = '24.00') {
   const clock = new ManualClock(T0);
   const log = new ProvenanceLog({ clock });
+  if (settle !== false) {
+    await log.append('payment.settled', { intentId: 'int_1', amount: settle, currency: 'USDC' });
+  }
   return { clock, log, disputes: new DisputeManager({ clock, provenance: log }) };
 }
 
 describe('DisputeManager: state machine', () => {
   it('goes open → evidence → resolved and records every step', async () => {
-    const { clock, log, disputes } = setup();
+    const { clock, log, disputes } = await setup(false);
     const bus = new EventBus();
     log.attach(bus);
     bus.emit('intent.received', {
@@ -115,7 +119,7 @@ describe('DisputeManager: state machine', () => {
   });
 
   it('rejects invalid transitions with a typed error and changes nothing', async () => {
-    const { disputes, log } = setup();
+    const { disputes, log } = await setup();
     const d = await disputes.open({ payment, reason: 'x' });
     const before = (await log.records()).length;
     await expect(disputes.resolve(d.id, { resolution: 'rejected' })).rejects.toThrow(
@@ -141,7 +145,7 @@ describe('DisputeManager: state machine', () => {
   });
 
   it('allows one unresolved dispute per payment', async () => {
-    const { disputes } = setup();
+    const { disputes } = await setup();
     const d = await disputes.open({ payment, amount: usdc('10'), reason: 'x' });
     await expect(disputes.open({ payment, amount: usdc('5'), reason: 'y' })).rejects.toThrow(
       code(ErrorCode.CONFLICT),
@@ -159,7 +163,7 @@ describe('DisputeManager: state machine', () => {
 
 describe('DisputeManager: amounts', () => {
   it('never refunds more than settled minus earlier refunds', async () => {
-    const { disputes } = setup();
+    const { disputes } = await setup('100');
     const settled = { paymentId: 'int_1', amount: usdc('100'), refunded: usdc('30') };
     const first = await disputes.open({ payment: settled, amount: usdc('50'), reason: 'partly broken' });
     await disputes.addEvidence(first.id, { kind: 'note' });
@@ -195,7 +199,7 @@ describe('DisputeManager: amounts', () => {
   });
 
   it('checks the disputed amount against what is refundable', async () => {
-    const { disputes } = setup();
+    const { disputes } = await setup();
     await expect(disputes.open({ payment, amount: usdc('24.01'), reason: 'x' })).rejects.toThrow(
       code(ProtectErrorCode.DISPUTE_EXCEEDS_SETTLED),
     );
@@ -209,7 +213,7 @@ describe('DisputeManager: amounts', () => {
   });
 
   it('refuses another currency (core ASSET_MISMATCH), case-insensitively the same currency is fine', async () => {
-    const { disputes } = setup();
+    const { disputes } = await setup();
     await expect(disputes.open({ payment, amount: Money.parse('5', 'EUR'), reason: 'x' })).rejects.toThrow(
       code(ErrorCode.ASSET_MISMATCH),
     );
@@ -224,7 +228,7 @@ describe('DisputeManager: amounts', () => {
   });
 
   it('keeps resolutions honest: refunded is the whole amount, partial is less, rejected is nothing', async () => {
-    const { disputes } = setup();
+    const { disputes } = await setup();
     const d = await disputes.open({ payment, amount: usdc('10'), reason: 'x' });
     await disputes.addEvidence(d.id, { kind: 'note' });
     const bad: [Parameters<DisputeManager['resolve']>[1], string][] = [
@@ -241,7 +245,7 @@ describe('DisputeManager: amounts', () => {
   });
 
   it('validates input and options', async () => {
-    const { disputes } = setup();
+    const { disputes } = await setup();
     await expect(
       disputes.open({ payment: { paymentId: '', amount: usdc('1') }, reason: 'x' }),
     ).rejects.toThrow(code(ErrorCode.INVALID_ARGUMENT));

@@ -6,6 +6,7 @@ import { hasMethods, parseOptions } from '../internal/options.js';
 import { SerialQueue } from '../internal/serial-queue.js';
 import { assessCompleteness } from '../provenance/completeness.js';
 import { ProvenanceLog } from '../provenance/provenance-log.js';
+import { type Ledger, ledgerOf, RefundBook } from '../refunds/refund-book.js';
 import type {
   Dispute,
   DisputeEvidence,
@@ -24,6 +25,12 @@ export interface DisputeManagerOptions {
    * and where the payment's chain is taken from as evidence.
    */
   provenance?: ProvenanceLog;
+  /**
+   * The refund ledger shared with the {@link RecoveryManager} that executes the refunds (default:
+   * a new {@link RefundBook} on `provenance`). Pass the same book to both managers so that dispute
+   * refunds and undelivered-payment recoveries of one payment never add up beyond what settled.
+   */
+  refunds?: RefundBook;
 }
 
 const Options = z.strictObject({
@@ -31,6 +38,7 @@ const Options = z.strictObject({
   provenance: z
     .custom<ProvenanceLog>((v) => v instanceof ProvenanceLog, 'must be a ProvenanceLog')
     .optional(),
+  refunds: z.custom<RefundBook>((v) => v instanceof RefundBook, 'must be a RefundBook').optional(),
 });
 
 /** What {@link DisputeManager.open} takes. */
@@ -70,8 +78,6 @@ const ALLOWED: Readonly<Record<DisputeState, readonly DisputeState[]>> = {
 
 interface Entry {
   dispute: Dispute;
-  /** The settled payment as given at open (its outside refunds included). */
-  payment: SettledPayment;
 }
 
 const TEXT_MAX = 2000;
@@ -110,16 +116,21 @@ function sameCurrency(value: Money, settled: Money, field: string): void {
 /**
  * Disputes over settled payments, as an explicit state machine: `open → evidence → resolved`
  * (`refunded`, `partially_refunded` or `rejected`). Any other transition throws
- * `ERR_BURSAR_INVALID_TRANSITION`. Amounts are checked against the settled payment: same
- * currency (`ERR_BURSAR_ASSET_MISMATCH`), a disputed amount never above what is still
- * refundable (`ERR_BURSAR_DISPUTE_EXCEEDS_SETTLED`), a refund never above settled minus every
- * earlier refund (`ERR_BURSAR_REFUND_EXCEEDS_SETTLED`). With a provenance log, each transition is
- * recorded and the payment's chain is attached as evidence. A failed call changes nothing.
+ * `ERR_BURSAR_INVALID_TRANSITION`. The first statement of a payment's settled amount and
+ * currency is pinned in the {@link RefundBook}; a later, different one is
+ * `ERR_BURSAR_SETTLEMENT_MISMATCH`, and so is one the provenance log contradicts (no settlement
+ * recorded, another currency, less settled than stated). Amounts are checked against the pinned
+ * settlement: same currency (`ERR_BURSAR_ASSET_MISMATCH`), a disputed amount never above what is
+ * still refundable (`ERR_BURSAR_DISPUTE_EXCEEDS_SETTLED`), a refund never above settled minus
+ * every earlier refund or recovery in the book (`ERR_BURSAR_REFUND_EXCEEDS_SETTLED`). With a
+ * provenance log, each transition is recorded and the payment's chain is attached as evidence.
+ * A failed call changes nothing.
  *
  * State is held in memory. Resolving grants a refund; {@link RecoveryManager} executes it.
  *
  * @example
  * const disputes = new DisputeManager({ clock, provenance: log });
+ * const recovery = new RecoveryManager({ executor, provenance: log, refunds: disputes.refunds });
  * const d = await disputes.open({ payment: { paymentId, amount: Money.parse('24', 'USDC') }, reason: 'not delivered' });
  * await disputes.addEvidence(d.id, { kind: 'note', description: 'seller confirms timeout' });
  * const resolved = await disputes.resolve(d.id, { resolution: 'refunded', resolvedBy: 'ops@example.com' });
@@ -129,20 +140,29 @@ export class DisputeManager {
   readonly #provenance: ProvenanceLog | undefined;
   readonly #queue = new SerialQueue();
   readonly #disputes = new Map<string, Entry>();
-  /** Refunds granted by resolved disputes, per payment. */
+  /** Refunds granted by resolved disputes of this manager, per payment. */
   readonly #granted = new Map<string, Money>();
-  /** The unresolved dispute of each payment (at most one). */
-  readonly #active = new Map<string, string>();
+  readonly #book: RefundBook;
+  readonly #ledger: Ledger;
 
   constructor(options: DisputeManagerOptions = {}) {
     const o = parseOptions('DisputeManager', Options, options);
     this.#clock = o.clock ?? systemClock;
     this.#provenance = o.provenance;
+    this.#book = o.refunds ?? new RefundBook(o.provenance ? { provenance: o.provenance } : {});
+    this.#ledger = ledgerOf(this.#book);
+  }
+
+  /** The refund ledger this manager counts refunds in: give it to the {@link RecoveryManager}. */
+  get refunds(): RefundBook {
+    return this.#book;
   }
 
   /**
-   * Opens a dispute over a settled payment. Throws `ERR_BURSAR_CONFLICT` while the payment has
-   * an unresolved dispute or when the id is taken.
+   * Opens a dispute over a settled payment. The payment's first statement of its settled amount
+   * pins it; a later, different statement, or one the provenance log contradicts, throws
+   * `ERR_BURSAR_SETTLEMENT_MISMATCH`. Throws `ERR_BURSAR_CONFLICT` while the payment has an
+   * unresolved dispute (in any manager sharing the book) or when the id is taken.
    */
   open(input: OpenDisputeInput): Promise<Dispute> {
     return this.#queue.run(async () => {
@@ -164,71 +184,73 @@ export class DisputeManager {
       const reason = text(input.reason, 'reason', true)!;
       const openedBy = text(input.openedBy, 'openedBy', false);
       const id = text(input.id, 'id', false) ?? newId('dsp');
+      const disputed = input.amount === undefined ? undefined : money(input.amount, 'amount');
       if (this.#disputes.has(id)) {
         throw new BursarError(ErrorCode.CONFLICT, `Dispute ${id} already exists`, { status: 409 });
       }
-      const active = this.#active.get(paymentId);
-      if (active !== undefined) {
-        throw new BursarError(
-          ErrorCode.CONFLICT,
-          `Payment ${paymentId} already has an open dispute (${active})`,
-          {
-            status: 409,
-            details: { paymentId, disputeId: active },
-          },
-        );
-      }
-      const refundedBefore = this.#refundedSoFar(paymentId, outside);
-      const refundable = settled.subtract(refundedBefore);
-      if (refundable.isNegative()) {
-        throw new BursarError(
-          ProtectErrorCode.REFUND_EXCEEDS_SETTLED,
-          `Payment ${paymentId} has refunds of ${refundedBefore.format()}, more than the ${settled.format()} settled`,
-          { details: { paymentId, settled: settled.toJSON(), refunded: refundedBefore.toJSON() } },
-        );
-      }
-      const amount = input.amount === undefined ? refundable : money(input.amount, 'amount');
-      sameCurrency(amount, settled, 'amount');
-      if (amount.isNegative() || amount.isZero()) {
-        throw new BursarError(ErrorCode.INVALID_AMOUNT, 'The disputed amount must be more than zero', {
-          details: { paymentId, refundable: refundable.toJSON() },
+      return this.#ledger.lock(paymentId, async () => {
+        // Inside the payment's lock: nothing can open or resolve a dispute of it meanwhile.
+        this.#checkNoActive(paymentId);
+        const account = await this.#ledger.account(paymentId, {
+          stated: settled,
+          logs: [this.#provenance],
         });
-      }
-      if (amount.gt(refundable)) {
-        throw new BursarError(
-          ProtectErrorCode.DISPUTE_EXCEEDS_SETTLED,
-          `Cannot dispute ${amount.format()}: only ${refundable.format()} of the ${settled.format()} settled is still refundable`,
-          { details: { paymentId, amount: amount.toJSON(), refundable: refundable.toJSON() } },
-        );
-      }
-      const at = this.#clock.now();
-      await this.#record('dispute.opened', {
-        paymentId,
-        disputeId: id,
-        amount: amount.toDecimalString(),
-        currency: amount.currency,
-        settledAmount: settled.toDecimalString(),
-        refundedBefore: refundedBefore.toDecimalString(),
-        reason,
-        ...(openedBy !== undefined ? { openedBy, actor: openedBy } : {}),
+        // Outside refunds only ever grow: the largest declaration counts.
+        const declared = Money.max(account.outside, outside);
+        const refundedBefore = account.refunded(declared);
+        const refundable = settled.subtract(refundedBefore);
+        if (refundable.isNegative()) {
+          throw new BursarError(
+            ProtectErrorCode.REFUND_EXCEEDS_SETTLED,
+            `Payment ${paymentId} has refunds of ${refundedBefore.format()}, more than the ${settled.format()} settled`,
+            { details: { paymentId, settled: settled.toJSON(), refunded: refundedBefore.toJSON() } },
+          );
+        }
+        const amount = disputed ?? refundable;
+        sameCurrency(amount, settled, 'amount');
+        if (amount.isNegative() || amount.isZero()) {
+          throw new BursarError(ErrorCode.INVALID_AMOUNT, 'The disputed amount must be more than zero', {
+            details: { paymentId, refundable: refundable.toJSON() },
+          });
+        }
+        if (amount.gt(refundable)) {
+          throw new BursarError(
+            ProtectErrorCode.DISPUTE_EXCEEDS_SETTLED,
+            `Cannot dispute ${amount.format()}: only ${refundable.format()} of the ${settled.format()} settled is still refundable`,
+            { details: { paymentId, amount: amount.toJSON(), refundable: refundable.toJSON() } },
+          );
+        }
+        const at = this.#clock.now();
+        await this.#record('dispute.opened', {
+          paymentId,
+          disputeId: id,
+          amount: amount.toDecimalString(),
+          currency: amount.currency,
+          settledAmount: settled.toDecimalString(),
+          refundedBefore: refundedBefore.toDecimalString(),
+          reason,
+          ...(openedBy !== undefined ? { openedBy, actor: openedBy } : {}),
+        });
+        const dispute: Dispute = freeze({
+          id,
+          paymentId,
+          state: 'open',
+          amount,
+          settled,
+          refundedBefore,
+          reason,
+          ...(openedBy !== undefined ? { openedBy } : {}),
+          openedAt: at,
+          updatedAt: at,
+          evidence: [],
+          history: [{ from: null, to: 'open', at, ...(openedBy !== undefined ? { actor: openedBy } : {}) }],
+        });
+        account.outside = declared;
+        account.activeDispute = id;
+        this.#ledger.keep(account);
+        this.#disputes.set(id, { dispute });
+        return dispute;
       });
-      const dispute: Dispute = freeze({
-        id,
-        paymentId,
-        state: 'open',
-        amount,
-        settled,
-        refundedBefore,
-        reason,
-        ...(openedBy !== undefined ? { openedBy } : {}),
-        openedAt: at,
-        updatedAt: at,
-        evidence: [],
-        history: [{ from: null, to: 'open', at, ...(openedBy !== undefined ? { actor: openedBy } : {}) }],
-      });
-      this.#disputes.set(id, { dispute, payment: { ...payment, refunded: outside } });
-      this.#active.set(paymentId, id);
-      return dispute;
     });
   }
 
@@ -311,94 +333,106 @@ export class DisputeManager {
   resolve(disputeId: string, input: ResolveDisputeInput): Promise<Dispute> {
     return this.#queue.run(async () => {
       const entry = this.#require(disputeId);
-      const current = entry.dispute;
-      this.#checkTransition(current, 'resolved');
-      if (typeof input !== 'object' || input === null) throw invalidArgument('resolve needs an input object');
-      const { resolution } = input;
-      if (resolution !== 'refunded' && resolution !== 'partially_refunded' && resolution !== 'rejected') {
-        throw invalidArgument('resolution must be refunded, partially_refunded or rejected');
-      }
-      const resolvedBy = text(input.resolvedBy, 'resolvedBy', false);
-      const note = text(input.note, 'note', false);
-      const zero = Money.zero(current.settled.asset);
-      let refund: Money;
-      if (resolution === 'rejected') {
-        refund = input.refundAmount === undefined ? zero : money(input.refundAmount, 'refundAmount');
-        sameCurrency(refund, current.settled, 'refundAmount');
-        if (!refund.isZero()) throw invalidArgument('a rejected dispute refunds nothing');
-      } else {
-        if (input.refundAmount === undefined && resolution === 'partially_refunded') {
-          throw invalidArgument('partially_refunded needs a refundAmount');
-        }
-        refund =
-          input.refundAmount === undefined ? current.amount : money(input.refundAmount, 'refundAmount');
-        sameCurrency(refund, current.settled, 'refundAmount');
-        if (refund.isNegative() || refund.isZero()) {
-          throw new BursarError(ErrorCode.INVALID_AMOUNT, 'refundAmount must be more than zero');
-        }
-        const refundable = current.settled.subtract(
-          this.#refundedSoFar(current.paymentId, entry.payment.refunded!),
-        );
-        if (refund.gt(refundable)) {
-          throw new BursarError(
-            ProtectErrorCode.REFUND_EXCEEDS_SETTLED,
-            `Cannot refund ${refund.format()}: only ${Money.max(refundable, zero).format()} of the ${current.settled.format()} settled is left after earlier refunds`,
-            {
-              details: {
-                disputeId,
-                paymentId: current.paymentId,
-                refund: refund.toJSON(),
-                refundable: Money.max(refundable, zero).toJSON(),
-              },
-            },
-          );
-        }
-        if (refund.gt(current.amount)) {
-          throw invalidArgument(
-            `Cannot refund ${refund.format()}: the dispute is over ${current.amount.format()}`,
-            {
-              disputeId,
-            },
-          );
-        }
-        if (resolution === 'refunded' && !refund.equals(current.amount)) {
-          throw invalidArgument('refunded means the whole disputed amount; use partially_refunded for less');
-        }
-        if (resolution === 'partially_refunded' && refund.equals(current.amount)) {
-          throw invalidArgument('partially_refunded needs less than the disputed amount; use refunded');
-        }
-      }
-      const at = this.#clock.now();
-      await this.#record('dispute.resolved', {
-        paymentId: current.paymentId,
-        disputeId,
-        resolution,
-        amount: refund.toDecimalString(),
-        currency: refund.currency,
-        ...(resolvedBy !== undefined ? { resolvedBy } : {}),
-        ...(note !== undefined ? { reason: note } : {}),
-      });
-      if (!refund.isZero()) {
-        const granted = this.#granted.get(current.paymentId);
-        this.#granted.set(current.paymentId, granted ? granted.add(refund) : refund);
-      }
-      this.#active.delete(current.paymentId);
-      const next = freeze({
-        ...current,
-        state: 'resolved' as const,
-        resolution,
-        refundAmount: refund,
-        ...(resolvedBy !== undefined ? { resolvedBy } : {}),
-        ...(note !== undefined ? { note } : {}),
-        updatedAt: at,
-        history: [
-          ...current.history,
-          { from: current.state, to: 'resolved' as const, at, ...(resolvedBy ? { actor: resolvedBy } : {}) },
-        ],
-      });
-      entry.dispute = next;
-      return next;
+      return this.#ledger.lock(entry.dispute.paymentId, () => this.#resolve(entry, disputeId, input));
     });
+  }
+
+  async #resolve(entry: Entry, disputeId: string, input: ResolveDisputeInput): Promise<Dispute> {
+    const current = entry.dispute;
+    this.#checkTransition(current, 'resolved');
+    if (typeof input !== 'object' || input === null) throw invalidArgument('resolve needs an input object');
+    const { resolution } = input;
+    if (resolution !== 'refunded' && resolution !== 'partially_refunded' && resolution !== 'rejected') {
+      throw invalidArgument('resolution must be refunded, partially_refunded or rejected');
+    }
+    const resolvedBy = text(input.resolvedBy, 'resolvedBy', false);
+    const note = text(input.note, 'note', false);
+    const account = this.#ledger.peek(current.paymentId);
+    if (account?.activeDispute !== disputeId) {
+      // The book holds an unresolved dispute until it is resolved; anything else is a bug.
+      throw new BursarError(
+        ErrorCode.INTERNAL,
+        `The refund book does not hold dispute ${disputeId} of payment ${current.paymentId}`,
+      );
+    }
+    const zero = Money.zero(current.settled.asset);
+    let refund: Money;
+    if (resolution === 'rejected') {
+      refund = input.refundAmount === undefined ? zero : money(input.refundAmount, 'refundAmount');
+      sameCurrency(refund, current.settled, 'refundAmount');
+      if (!refund.isZero()) throw invalidArgument('a rejected dispute refunds nothing');
+    } else {
+      if (input.refundAmount === undefined && resolution === 'partially_refunded') {
+        throw invalidArgument('partially_refunded needs a refundAmount');
+      }
+      refund = input.refundAmount === undefined ? current.amount : money(input.refundAmount, 'refundAmount');
+      sameCurrency(refund, current.settled, 'refundAmount');
+      if (refund.isNegative() || refund.isZero()) {
+        throw new BursarError(ErrorCode.INVALID_AMOUNT, 'refundAmount must be more than zero');
+      }
+      // Everything in the book counts: earlier disputes, recoveries, declared outside refunds.
+      const refundable = account.settled.subtract(account.refunded());
+      if (refund.gt(refundable)) {
+        throw new BursarError(
+          ProtectErrorCode.REFUND_EXCEEDS_SETTLED,
+          `Cannot refund ${refund.format()}: only ${Money.max(refundable, zero).format()} of the ${current.settled.format()} settled is left after earlier refunds`,
+          {
+            details: {
+              disputeId,
+              paymentId: current.paymentId,
+              refund: refund.toJSON(),
+              refundable: Money.max(refundable, zero).toJSON(),
+            },
+          },
+        );
+      }
+      if (refund.gt(current.amount)) {
+        throw invalidArgument(
+          `Cannot refund ${refund.format()}: the dispute is over ${current.amount.format()}`,
+          {
+            disputeId,
+          },
+        );
+      }
+      if (resolution === 'refunded' && !refund.equals(current.amount)) {
+        throw invalidArgument('refunded means the whole disputed amount; use partially_refunded for less');
+      }
+      if (resolution === 'partially_refunded' && refund.equals(current.amount)) {
+        throw invalidArgument('partially_refunded needs less than the disputed amount; use refunded');
+      }
+    }
+    const at = this.#clock.now();
+    await this.#record('dispute.resolved', {
+      paymentId: current.paymentId,
+      disputeId,
+      resolution,
+      amount: refund.toDecimalString(),
+      currency: refund.currency,
+      ...(resolvedBy !== undefined ? { resolvedBy } : {}),
+      ...(note !== undefined ? { reason: note } : {}),
+    });
+    if (!refund.isZero()) {
+      account.grants.set(disputeId, refund);
+      const granted = this.#granted.get(current.paymentId);
+      this.#granted.set(current.paymentId, granted ? granted.add(refund) : refund);
+    }
+    account.activeDispute = undefined;
+    this.#ledger.keep(account);
+    const next = freeze({
+      ...current,
+      state: 'resolved' as const,
+      resolution,
+      refundAmount: refund,
+      ...(resolvedBy !== undefined ? { resolvedBy } : {}),
+      ...(note !== undefined ? { note } : {}),
+      updatedAt: at,
+      history: [
+        ...current.history,
+        { from: current.state, to: 'resolved' as const, at, ...(resolvedBy ? { actor: resolvedBy } : {}) },
+      ],
+    });
+    entry.dispute = next;
+    return next;
   }
 
   /** The dispute with this id, or undefined. */
@@ -417,7 +451,10 @@ export class DisputeManager {
     return out;
   }
 
-  /** The total refund granted through this manager for a payment, or undefined when none. */
+  /**
+   * The total refund granted through this manager for a payment, or undefined when none. The
+   * book ({@link refunds}) has every refund of the payment, from any manager.
+   */
   granted(paymentId: string): Money | undefined {
     return this.#granted.get(paymentId);
   }
@@ -446,10 +483,19 @@ export class DisputeManager {
     }
   }
 
-  /** Refunds so far: those made outside (as given at open) plus those granted here. */
-  #refundedSoFar(paymentId: string, outside: Money): Money {
-    const granted = this.#granted.get(paymentId);
-    return granted ? outside.add(granted) : outside;
+  /** One unresolved dispute per payment, across every manager sharing the book. */
+  #checkNoActive(paymentId: string): void {
+    const active = this.#ledger.peek(paymentId)?.activeDispute;
+    if (active !== undefined) {
+      throw new BursarError(
+        ErrorCode.CONFLICT,
+        `Payment ${paymentId} already has an open dispute (${active})`,
+        {
+          status: 409,
+          details: { paymentId, disputeId: active },
+        },
+      );
+    }
   }
 
   async #provenanceEvidence(paymentId: string, at: number): Promise<ProvenanceEvidence> {

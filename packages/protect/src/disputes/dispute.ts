@@ -11,9 +11,16 @@ export type DisputeResolution = 'refunded' | 'partially_refunded' | 'rejected';
 export interface SettledPayment {
   /** The payment's id (its intent id, so the dispute joins the payment's provenance chain). */
   paymentId: string;
-  /** What was settled. */
+  /**
+   * What was settled. The payment's first statement is pinned in the refund book; a later,
+   * different one is `ERR_BURSAR_SETTLEMENT_MISMATCH`. With a provenance log it may not exceed
+   * what the log shows settled.
+   */
   amount: Money;
-  /** Refunds made outside this DisputeManager (the manager adds the refunds it granted itself). */
+  /**
+   * Refunds made outside the refund book so far (not by disputes or recoveries that share it). The
+   * book keeps the largest declaration: a smaller one later never gives refunded money back.
+   */
   refunded?: Money;
 }
 
@@ -57,7 +64,7 @@ export interface Dispute {
   readonly amount: Money;
   /** What was settled. */
   readonly settled: Money;
-  /** Refunds made before this dispute opened (outside, plus earlier disputes' refunds). */
+  /** Refunds made before this dispute opened (outside, earlier disputes' refunds, recoveries). */
   readonly refundedBefore: Money;
   /** The refund granted (zero when rejected); set once resolved. */
   readonly refundAmount?: Money;

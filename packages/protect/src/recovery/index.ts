@@ -10,4 +10,5 @@ export {
   type RecoveryManagerOptions,
   type RecoveryRequest,
   type RecoveryStatus,
+  type UndeliveredRecoveryInput,
 } from './recovery-manager.js';

@@ -160,6 +160,7 @@ describe('RecoveryManager', () => {
   it('refunds what a resolved dispute granted, keyed by the dispute', async () => {
     const { rail, recovery, clock, log } = setup();
     const disputes = new DisputeManager({ clock, provenance: log });
+    await log.append('payment.settled', { intentId: 'int_7', amount: '50', currency: 'USDC' });
     const payment = { paymentId: 'int_7', amount: usdc('50') };
     const d = await disputes.open({ payment, amount: usdc('20'), reason: 'half the data was missing' });
     await expect(recovery.recoverDispute(d)).rejects.toThrow(code(ProtectErrorCode.INVALID_TRANSITION));

@@ -5,6 +5,7 @@ import { ProtectErrorCode } from '../errors.js';
 import { fn, hasMethods, parseOptions } from '../internal/options.js';
 import { type ErrorReporter, reportError } from '../internal/report.js';
 import { ProvenanceLog } from '../provenance/provenance-log.js';
+import { type Ledger, ledgerOf, RefundBook } from '../refunds/refund-book.js';
 
 /** What a recovery gives back: the money itself, or a credit toward later use. */
 export type RecoveryKind = 'refund' | 'credit';
@@ -53,6 +54,11 @@ export interface RecoveryManagerOptions {
   provenance?: ProvenanceLog;
   /** Receives provenance write failures (they never change a recovery's outcome). */
   onError?: ErrorReporter;
+  /**
+   * The refund ledger shared with the {@link DisputeManager} whose refunds this manager executes
+   * (`disputes.refunds`). Default: a book of its own, which knows only this manager's recoveries.
+   */
+  refunds?: RefundBook;
 }
 
 const Options = z.strictObject({
@@ -72,6 +78,7 @@ const Options = z.strictObject({
     .custom<ProvenanceLog>((v) => v instanceof ProvenanceLog, 'must be a ProvenanceLog')
     .optional(),
   onError: fn<ErrorReporter>().optional(),
+  refunds: z.custom<RefundBook>((v) => v instanceof RefundBook, 'must be a RefundBook').optional(),
 });
 
 /** What {@link RecoveryManager.recover} takes. */
@@ -83,6 +90,27 @@ export interface RecoveryRequest {
   reason: string;
   /** Required when `cause` is `dispute`. */
   disputeId?: string;
+  /**
+   * What the payment settled. The first statement is pinned in the refund book (a later,
+   * different one is `ERR_BURSAR_SETTLEMENT_MISMATCH`). When the book knows nothing of the payment
+   * and this is absent, the book's provenance log says what settled, or else `amount` is taken
+   * as the whole settled amount.
+   */
+  settled?: Money;
+  /** Refunds made outside the refund book so far (the book keeps the largest declaration). */
+  refunded?: Money;
+}
+
+/** What {@link RecoveryManager.recoverUndelivered} takes. */
+export interface UndeliveredRecoveryInput {
+  paymentId: string;
+  amount: Money;
+  reason?: string;
+  kind?: RecoveryKind;
+  /** What the payment settled; see {@link RecoveryRequest.settled}. */
+  settled?: Money;
+  /** Refunds made outside the refund book so far. */
+  refunded?: Money;
 }
 
 /** One call of the executor. */
@@ -118,6 +146,13 @@ function invalidArgument(message: string): BursarError {
   return new BursarError(ErrorCode.INVALID_ARGUMENT, message);
 }
 
+function sameAsset(a: Money, b: Money): boolean {
+  return a.currency.toUpperCase() === b.currency.toUpperCase() && a.decimals === b.decimals;
+}
+
+/** A request as validated: copied, so a caller changing its object later changes nothing. */
+type Checked = Readonly<RecoveryRequest>;
+
 /**
  * Executes refunds and credits for payments that settled but were not delivered (the x402
  * settle-timeout case) and for resolved disputes, through a user-supplied executor.
@@ -129,8 +164,14 @@ function invalidArgument(message: string): BursarError {
  * different amount or currency is `ERR_BURSAR_IDEMPOTENCY_CONFLICT`. State is held in memory;
  * across processes the executor's idempotency key is what prevents a second refund.
  *
+ * Every recovery is counted in the {@link RefundBook} before the executor is called: one that
+ * would take the payment's refunds and credits (disputes, other recoveries, declared outside
+ * refunds) above what settled is `ERR_BURSAR_REFUND_EXCEEDS_SETTLED`, and a dispute's recoveries
+ * never exceed what it granted. A recovery stays counted once started, also when it failed (its
+ * money may have moved; it can be started again with the same key).
+ *
  * @example
- * const recovery = new RecoveryManager({ executor: (a) => rail.refund(a), clock, maxAttempts: 4 });
+ * const recovery = new RecoveryManager({ executor: (a) => rail.refund(a), clock, refunds: disputes.refunds });
  * const r = await recovery.recoverDispute(resolvedDispute);
  * if (r.status === 'failed') page(r.lastError);
  */
@@ -145,6 +186,8 @@ export class RecoveryManager {
   readonly #onError: ErrorReporter | undefined;
   readonly #recoveries = new Map<string, Recovery>();
   readonly #running = new Map<string, Promise<Recovery>>();
+  readonly #book: RefundBook;
+  readonly #ledger: Ledger;
 
   constructor(options: RecoveryManagerOptions) {
     const o = parseOptions('RecoveryManager', Options, options);
@@ -160,6 +203,13 @@ export class RecoveryManager {
     this.#isRetryable = o.isRetryable ?? (() => true);
     this.#provenance = o.provenance;
     this.#onError = o.onError;
+    this.#book = o.refunds ?? new RefundBook();
+    this.#ledger = ledgerOf(this.#book);
+  }
+
+  /** The refund ledger recoveries are counted in. */
+  get refunds(): RefundBook {
+    return this.#book;
   }
 
   /**
@@ -186,12 +236,16 @@ export class RecoveryManager {
   /**
    * Runs a recovery to `succeeded` or `failed` and resolves with it (it does not reject for an
    * executor failure: check `status`). Already succeeded: returned as is. Running: the same
-   * promise. Failed earlier: started again, with the same idempotency key.
+   * promise. Failed earlier: started again, with the same idempotency key. Rejects, changing
+   * nothing, when the recovery does not fit in what the payment settled.
    */
   recover(request: RecoveryRequest): Promise<Recovery> {
     let key: string;
+    let checked: Checked;
     try {
-      key = this.#validate(request);
+      checked = this.#validate(request);
+      key = RecoveryManager.keyFor(checked);
+      this.#checkSameAmount(key, checked);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -199,43 +253,27 @@ export class RecoveryManager {
     if (running) return running;
     const existing = this.#recoveries.get(key);
     if (existing?.status === 'succeeded') return Promise.resolve(existing);
-    const now = this.#clock.now();
-    if (!existing) {
-      this.#recoveries.set(
-        key,
-        Object.freeze({
-          idempotencyKey: key,
-          kind: request.kind,
-          cause: request.cause,
-          paymentId: request.paymentId,
-          ...(request.disputeId !== undefined ? { disputeId: request.disputeId } : {}),
-          amount: request.amount,
-          reason: request.reason,
-          status: 'pending' as const,
-          attempts: Object.freeze([]),
-          createdAt: now,
-          updatedAt: now,
-        }),
-      );
-    }
-    const run = this.#run(key).finally(() => this.#running.delete(key));
+    const run = this.#ledger
+      .lock(checked.paymentId, () => this.#reserve(key, checked))
+      .then(() => this.#run(key))
+      .finally(() => this.#running.delete(key));
     this.#running.set(key, run);
     return run;
   }
 
   /** Refunds (or credits) a payment that settled but was not delivered. */
-  recoverUndelivered(input: {
-    paymentId: string;
-    amount: Money;
-    reason?: string;
-    kind?: RecoveryKind;
-  }): Promise<Recovery> {
+  recoverUndelivered(input: UndeliveredRecoveryInput): Promise<Recovery> {
+    if (typeof input !== 'object' || input === null) {
+      return Promise.reject(invalidArgument('recoverUndelivered needs an input object'));
+    }
     return this.recover({
       kind: input.kind ?? 'refund',
       cause: 'undelivered',
       paymentId: input.paymentId,
       amount: input.amount,
       reason: input.reason ?? 'settled but not delivered',
+      ...(input.settled !== undefined ? { settled: input.settled } : {}),
+      ...(input.refunded !== undefined ? { refunded: input.refunded } : {}),
     });
   }
 
@@ -262,6 +300,7 @@ export class RecoveryManager {
       disputeId: dispute.id,
       amount: dispute.refundAmount,
       reason: `dispute ${dispute.id} ${dispute.resolution}${dispute.note ? `: ${dispute.note}` : ''}`,
+      settled: dispute.settled,
     });
   }
 
@@ -279,7 +318,7 @@ export class RecoveryManager {
     );
   }
 
-  #validate(request: RecoveryRequest): string {
+  #validate(request: RecoveryRequest): Checked {
     if (typeof request !== 'object' || request === null)
       throw invalidArgument('recover needs a request object');
     if (request.kind !== 'refund' && request.kind !== 'credit')
@@ -303,7 +342,35 @@ export class RecoveryManager {
     if (request.amount.isNegative() || request.amount.isZero()) {
       throw new BursarError(ErrorCode.INVALID_AMOUNT, 'A recovery amount must be more than zero');
     }
-    const key = RecoveryManager.keyFor(request);
+    const { settled, refunded } = request;
+    if (settled !== undefined) {
+      if (!Money.isMoney(settled)) throw invalidArgument('settled must be a Money');
+      if (settled.isNegative() || settled.isZero()) {
+        throw new BursarError(ErrorCode.INVALID_AMOUNT, 'settled must be more than zero');
+      }
+      this.#sameCurrency(request.amount, settled, 'amount');
+    }
+    if (refunded !== undefined) {
+      if (!Money.isMoney(refunded)) throw invalidArgument('refunded must be a Money');
+      if (refunded.isNegative()) {
+        throw new BursarError(ErrorCode.INVALID_AMOUNT, 'refunded must not be negative');
+      }
+      this.#sameCurrency(refunded, request.amount, 'refunded');
+    }
+    return Object.freeze({
+      kind: request.kind,
+      cause: request.cause,
+      paymentId: request.paymentId,
+      amount: request.amount,
+      reason: request.reason,
+      ...(request.disputeId !== undefined ? { disputeId: request.disputeId } : {}),
+      ...(settled !== undefined ? { settled } : {}),
+      ...(refunded !== undefined ? { refunded } : {}),
+    });
+  }
+
+  /** The same key with another amount is a conflict, not a second recovery. */
+  #checkSameAmount(key: string, request: Checked): void {
     const existing = this.#recoveries.get(key);
     if (
       existing &&
@@ -316,7 +383,112 @@ export class RecoveryManager {
         { status: 409, details: { idempotencyKey: key } },
       );
     }
-    return key;
+  }
+
+  #sameCurrency(value: Money, settled: Money, field: string): void {
+    if (!sameAsset(value, settled)) {
+      throw new BursarError(
+        ErrorCode.ASSET_MISMATCH,
+        `${field} is in ${value.currency} but the payment settled in ${settled.currency}`,
+        { details: { field, currency: value.currency, settledCurrency: settled.currency } },
+      );
+    }
+  }
+
+  /**
+   * Counts the recovery in the refund book (inside the payment's lock), then creates it as
+   * `pending`. Throws, changing nothing, when it does not fit.
+   */
+  async #reserve(key: string, request: Checked): Promise<void> {
+    const { paymentId, amount } = request;
+    let account = this.#ledger.peek(paymentId);
+    if (!account?.recoveries.has(key)) {
+      account = await this.#ledger.account(paymentId, {
+        ...(request.settled !== undefined ? { stated: request.settled } : {}),
+        fallback: amount,
+      });
+    }
+    const known = account.recoveries.get(key);
+    if (known) {
+      // Started before (a retry, another manager on this book, or read back from the log): counted already.
+      if (!known.amount.equals(amount)) {
+        throw new BursarError(
+          ErrorCode.IDEMPOTENCY_CONFLICT,
+          `Recovery ${key} is for ${known.amount.format()}, not ${amount.format()}`,
+          { status: 409, details: { idempotencyKey: key } },
+        );
+      }
+      known.done = false;
+    } else {
+      const settled = account.settled;
+      this.#sameCurrency(amount, settled, 'amount');
+      const outside = request.refunded ?? Money.zero(settled.asset);
+      this.#sameCurrency(outside, settled, 'refunded');
+      const declared = Money.max(account.outside, outside);
+      const grant =
+        request.cause === 'dispute' && request.disputeId !== undefined
+          ? account.grants.get(request.disputeId)
+          : undefined;
+      const refunded = account.refunded(declared);
+      if (grant) {
+        // A dispute's recoveries draw on its grant, which the book counts already.
+        const left = grant.subtract(account.drawn(request.disputeId!));
+        if (amount.gt(left) || refunded.gt(settled)) {
+          throw this.#exceeds(request, key, settled, refunded, Money.max(left, Money.zero(settled.asset)));
+        }
+      } else if (refunded.add(amount).gt(settled)) {
+        throw this.#exceeds(
+          request,
+          key,
+          settled,
+          refunded,
+          Money.max(settled.subtract(refunded), Money.zero(settled.asset)),
+        );
+      }
+      account.outside = declared;
+      account.recoveries.set(key, {
+        amount,
+        ...(request.cause === 'dispute' ? { disputeId: request.disputeId! } : {}),
+        done: false,
+      });
+    }
+    this.#ledger.keep(account);
+    if (this.#recoveries.has(key)) return;
+    const now = this.#clock.now();
+    this.#recoveries.set(
+      key,
+      Object.freeze({
+        idempotencyKey: key,
+        kind: request.kind,
+        cause: request.cause,
+        paymentId,
+        ...(request.disputeId !== undefined ? { disputeId: request.disputeId } : {}),
+        amount,
+        reason: request.reason,
+        status: 'pending' as const,
+        attempts: Object.freeze([]),
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
+  }
+
+  #exceeds(request: Checked, key: string, settled: Money, refunded: Money, left: Money): BursarError {
+    return new BursarError(
+      ProtectErrorCode.REFUND_EXCEEDS_SETTLED,
+      `Cannot recover ${request.amount.format()} for payment ${request.paymentId}: ${refunded.format()} of the ${settled.format()} settled is refunded or credited already, ${left.format()} is left${request.disputeId !== undefined ? ` for dispute ${request.disputeId}` : ''}`,
+      {
+        status: 409,
+        details: {
+          paymentId: request.paymentId,
+          idempotencyKey: key,
+          amount: request.amount.toJSON(),
+          settled: settled.toJSON(),
+          refunded: refunded.toJSON(),
+          remaining: left.toJSON(),
+        },
+      },
+    );
   }
 
   async #run(key: string): Promise<Recovery> {
@@ -356,6 +528,8 @@ export class RecoveryManager {
             Object.freeze({ attempt, startedAt, endedAt, ok: true, reference: reference! }),
           ],
         });
+        const share = this.#ledger.peek(r.paymentId)?.recoveries.get(key);
+        if (share) share.done = true;
         await this.#record('recovery.succeeded', r, { attempt, reference: reference! });
         return r;
       }

@@ -1,0 +1,1 @@
+export { type PaymentRefunds, RefundBook, type RefundBookOptions } from './refund-book.js';
