@@ -4,8 +4,8 @@
  *
  * - "adapter only": the engine is a no-op, so the figure is the adapter's own work (payment
  *   id hashing, exact amount mapping, replay book, breaker, facilitator tagging, effects).
- * - "with PolicyEngine": the real engine decides (block rule + per-agent daily budget), holds
- *   atomically and captures.
+ * - "with PolicyEngine": the real engine evaluates before verify (block rule + per-agent daily
+ *   budget, no side effects), authorizes and holds atomically after verify, and captures.
  *
  * Each is measured after 1 000 and after 1 000 000 payments recorded through the same path.
  * Time is a ManualClock advancing 50 ms per payment (20 payments/s: 1M payments span ~14 h),
@@ -107,6 +107,17 @@ const collect = runInNewContext('gc') as () => void;
 
 /** A no-op engine: allow and hold nothing, to isolate the adapter's own cost. */
 const noopEngine = {
+  async evaluate(intent: IntentInput): Promise<Decision> {
+    return {
+      outcome: 'allow',
+      intentId: newIntentId(),
+      intentHash: 'h',
+      reasons: [],
+      policies: [],
+      agentId: intent.agentId,
+      evaluatedAt: 0,
+    };
+  },
   async authorize(intent: IntentInput): Promise<Decision> {
     return {
       outcome: 'allow',

@@ -98,8 +98,11 @@ describe('issue #7 acceptance (express + fetch + HTTP facilitator + PolicyEngine
     expect(refused).toHaveLength(15);
     expect(refused.map(reasonOf).every((r) => r === 'budget_exceeded')).toBe(true);
     expect(f.scheme.ledger.settlements).toHaveLength(5);
-    expect(f.facilitatorServer.calls.settle).toBe(5);
-    expect(f.facilitatorServer.calls.verify).toBe(5); // refused before the facilitator
+    expect(f.facilitatorServer.calls.settle).toBe(5); // every refusal came before settlement
+    // Policy is evaluated before verification (no side effects); the atomic hold is placed after
+    // it. Requests that passed evaluate concurrently are refused once verified, before settling.
+    expect(f.facilitatorServer.calls.verify).toBeGreaterThanOrEqual(5);
+    expect(f.facilitatorServer.calls.verify).toBeLessThanOrEqual(20);
     expect(f.handled.count).toBe(5);
     const [status] = await engine.getBudgetStatus({ agentId: 'acme' });
     expect(status).toMatchObject({ spent: '0.050000', held: '0.000000', remaining: '0.000000' });
@@ -135,7 +138,7 @@ describe('issue #7 acceptance (express + fetch + HTTP facilitator + PolicyEngine
     expect(flow.scheme.ledger.paidBy(wallet.address)).toBe(10_000n);
   });
 
-  it('settle timeout: no double charge; the hold awaits reconciliation', async () => {
+  it('settle timeout: no double charge; the budget counts it at once, awaiting reconciliation', async () => {
     const engine = sellerEngine({ budget: '100' });
     const failed: BursarEventMap['payment.failed'][] = [];
     engine.events.on('payment.failed', (e) => {
@@ -157,11 +160,18 @@ describe('issue #7 acceptance (express + fetch + HTTP facilitator + PolicyEngine
       failure: 'timeout',
       amount: '0.010000',
     });
-    expect(failed.at(-1)).toMatchObject({ reason: 'settle_outcome_unknown', ambiguous: true });
+    expect(pending!.budgetReturned).toBe(false);
+    expect(failed.at(-1)).toMatchObject({
+      reason: 'settle_outcome_unknown',
+      ambiguous: true,
+      captureSource: 'ambiguous_settlement',
+      budgetReturned: false,
+    });
     const agent = wallet.address.toLowerCase();
+    // the money may have moved: the hold was captured at once, so no expiry can free it
     expect((await engine.getBudgetStatus({ agentId: agent }))[0]).toMatchObject({
-      held: '0.010000',
-      spent: '0.000000',
+      held: '0.000000',
+      spent: '0.010000',
     });
 
     // the buyer retries the same payment: refused, the facilitator is not asked again

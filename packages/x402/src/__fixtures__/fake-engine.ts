@@ -4,7 +4,8 @@ import type { X402PolicyEngine } from '../seller/ports.js';
 /**
  * A tiny stand-in for the policy engine, for adapter unit tests that must control the engine
  * exactly (throwing, replayed decisions, approvals). One block-above limit and one budget per
- * agent, both in USDC; holds are tracked so tests can assert capture/release.
+ * agent, both in USDC; holds are tracked so tests can assert capture/release. Without
+ * `{ evaluate: true }` it has no `evaluate` (the guards' fallback: authorize before verify).
  */
 export class FakeEngine implements X402PolicyEngine {
   readonly events = new EventBus();
@@ -12,15 +13,26 @@ export class FakeEngine implements X402PolicyEngine {
     string,
     { amount: bigint; state: 'held' | 'captured' | 'released' | 'expired'; captured?: bigint }
   >();
+  /** Intents passed to `authorize`. */
   readonly intents: IntentInput[] = [];
+  /** Intents passed to `evaluate` (side-effect free). */
+  readonly evaluated: IntentInput[] = [];
+  /** Present only with `{ evaluate: true }`: decides like `authorize`, without holding. */
+  readonly evaluate?: (intent: IntentInput) => Promise<Decision>;
   blockAbove: bigint | undefined;
   budget: bigint | undefined;
   spent = 0n;
   mode: 'normal' | 'throw' | 'approval' | 'approval_pending' | 'replayed' = 'normal';
 
-  constructor(options: { blockAbove?: string; budget?: string } = {}) {
+  constructor(options: { blockAbove?: string; budget?: string; evaluate?: boolean } = {}) {
     this.blockAbove = options.blockAbove ? Money.parse(options.blockAbove, 'USDC').minor : undefined;
     this.budget = options.budget ? Money.parse(options.budget, 'USDC').minor : undefined;
+    if (options.evaluate) {
+      this.evaluate = async (intent) => {
+        this.evaluated.push(intent);
+        return this.#decide(intent, false);
+      };
+    }
   }
 
   held(): bigint {
@@ -31,6 +43,10 @@ export class FakeEngine implements X402PolicyEngine {
 
   async authorize(intent: IntentInput): Promise<Decision> {
     this.intents.push(intent);
+    return this.#decide(intent, true);
+  }
+
+  #decide(intent: IntentInput, hold: boolean): Decision {
     if (this.mode === 'throw') throw new Error('engine exploded');
     const amount = Money.parse(intent.amount as string, intent.currency as string).minor;
     const base = {
@@ -56,6 +72,11 @@ export class FakeEngine implements X402PolicyEngine {
         outcome: 'deny',
         reasons: [{ code: 'budget_exceeded', message: 'budget exceeded', outcome: 'deny', source: 'budget' }],
       };
+    }
+    if (!hold) {
+      const outcome =
+        this.mode === 'approval' || this.mode === 'approval_pending' ? 'require_approval' : 'allow';
+      return { ...base, outcome };
     }
     const holdId = newHoldId();
     this.holds.set(holdId, { amount, state: 'held' });

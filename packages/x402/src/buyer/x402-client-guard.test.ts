@@ -99,7 +99,7 @@ describe('guardX402Client (buyer side, over HTTP with @x402/fetch)', () => {
     expect(engine2.count('held')).toBe(1); // kept: the budget still counts it
   });
 
-  it('keeps the hold when the answer does not confirm settlement, and reconciles later', async () => {
+  it('counts the budget at once when the answer does not confirm settlement; reconciling does not capture again', async () => {
     flow = await startFlow({ facilitatorTimeoutMs: 150 });
     flow.facilitatorServer.setFault('settle', { kind: 'delay', ms: 400 });
     const engine = new FakeEngine();
@@ -111,11 +111,14 @@ describe('guardX402Client (buyer side, over HTTP with @x402/fetch)', () => {
     const res = await pay(`${flow.url}/weather`);
     expect(res.status).toBe(502); // the seller's facilitator timed out on settle
     const [pending] = guard!.pending();
-    expect(pending).toMatchObject({ state: 'unknown', amount: '0.010000' });
-    expect(engine.count('held')).toBe(1);
+    expect(pending).toMatchObject({ state: 'unknown', amount: '0.010000', budgetReturned: false });
+    expect(engine.count('held')).toBe(0);
+    expect(engine.count('captured')).toBe(1);
+    expect(engine.spent).toBe(10_000n);
     const done = await guard!.reconcile(pending!.paymentId!, { settled: true, transaction: '0xabc' });
     expect(done).toMatchObject({ state: 'settled', transaction: '0xabc' });
     expect(engine.count('captured')).toBe(1);
+    expect(engine.spent).toBe(10_000n);
     await expect(guard!.reconcile(pending!.paymentId!, { settled: true })).rejects.toMatchObject({
       code: 'ERR_BURSAR_X402_NOT_PENDING',
     });
@@ -228,7 +231,7 @@ describe('guardX402Client (client used directly)', () => {
       error: new Error('socket hang up'),
     });
     expect(guard.pending()).toHaveLength(1);
-    expect(engine.count('held')).toBe(1);
+    expect(engine.count('captured')).toBe(1); // the money may have moved: counted at once
   });
 
   it('validates options and refuses a second guard on one client', () => {

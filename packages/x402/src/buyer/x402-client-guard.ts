@@ -54,7 +54,8 @@ export const X402ClientGuardOptions = z.strictObject({
   observeResults: z.boolean().default(true),
   /**
    * How long a payment with an unknown outcome stays in `pending()` (default 24 h; at most
-   * `maxPending` are kept, oldest dropped first). Its hold expires in the engine on its own TTL.
+   * `maxPending` are kept, oldest dropped first). Its budget was captured when the outcome
+   * became unknown and stays consumed when it is dropped unreconciled.
    */
   retentionMs: z
     .number()
@@ -78,8 +79,16 @@ export type BuyerPaymentState =
   | 'settled'
   /** Definitely not paid (refused, creation failed, seller said it failed); the hold was released. */
   | 'released'
-  /** The answer did not say (transport error, 5xx, `settlement_pending`): the hold is kept. */
-  | 'unknown';
+  /**
+   * The answer did not say (transport error, 5xx, `settlement_pending`): the money may have
+   * moved, so the hold was captured at once (the budget counts it) until `reconcile()`.
+   */
+  | 'unknown'
+  /**
+   * Known not to have settled after its budget was captured as `unknown`: the budget stays
+   * consumed (`budgetReturned: false`; never re-charged), for an operator to adjust.
+   */
+  | 'not_settled';
 
 /** A buyer payment as the guard sees it. */
 export interface BuyerPaymentStatus {
@@ -95,6 +104,12 @@ export interface BuyerPaymentStatus {
   intentId?: string;
   transaction?: string;
   failure?: string;
+  /**
+   * For a payment whose outcome was unknown (`unknown`, `not_settled`): false when its budget
+   * was captured and stays consumed, true when the budget does not count it (the capture could
+   * not be made, or the hold was released).
+   */
+  budgetReturned?: boolean;
   updatedAt: number;
 }
 
@@ -112,11 +127,19 @@ interface BuyerEntry {
   updatedAt: number;
   /** The `createPaymentPayload` call that claimed this entry (when observing). */
   owner?: object;
+  /** What the hold's capture charged to the budget, once captured (never captured twice). */
+  charged?: Money;
+  /** Why it was captured: `settlement`, or `ambiguous_settlement` (outcome unknown). */
+  chargeSource?: string;
 }
 
 type Abort = { abort: true; reason: string };
 
-/** How an operator resolves a buyer payment whose outcome was unknown. */
+/**
+ * How an operator resolves a buyer payment whose outcome was unknown. Its budget was captured
+ * when the outcome became unknown: `settled: true` records the settlement without capturing
+ * again; `settled: false` records that it did not settle, and the budget stays consumed.
+ */
 export const BuyerReconcileOutcome = z.strictObject({
   settled: z.boolean(),
   transaction: z.string().min(1).max(512).optional(),
@@ -173,12 +196,19 @@ export class X402ClientGuard {
     if (observe) this.#observe(client);
   }
 
-  /** Payments whose outcome is unknown; their holds wait for {@link reconcile}. */
+  /** Payments whose outcome is unknown (their budget is captured); they wait for {@link reconcile}. */
   pending(): BuyerPaymentStatus[] {
     return [...this.#unknown.values()].map((e) => this.#view(e));
   }
 
-  /** Resolves a payment whose outcome was unknown: capture (`settled: true`) or release. */
+  /**
+   * Resolves a payment whose outcome was unknown. Its budget was captured then, so nothing is
+   * captured twice: `settled: true` records the settlement (`settled`, `payment.settled` with
+   * source `reconciliation`); `settled: false` records that it did not settle (`not_settled`,
+   * `budgetReturned: false`): the budget stays consumed, never re-charged, for an operator to
+   * adjust. (When that capture could not be made, `settled: true` captures now and
+   * `settled: false` releases the hold.) Throws `ERR_BURSAR_X402_NOT_PENDING` otherwise.
+   */
   async reconcile(paymentId: string, outcome: BuyerReconcileOutcome): Promise<BuyerPaymentStatus> {
     const o = parseOptions(BuyerReconcileOutcome, outcome, 'reconcile');
     const entry = this.#unknown.get(paymentId);
@@ -192,8 +222,10 @@ export class X402ClientGuard {
         },
       );
     }
+    // Out of the pending list before any await: a concurrent second reconcile is refused.
+    this.#unknown.delete(paymentId);
     if (o.settled) await this.#capture(entry, entry.money, o.transaction, 'reconciliation');
-    else await this.#release(entry, X402Reason.SETTLE_FAILED, 'reconciled as not settled');
+    else await this.#notPaid(entry, X402Reason.SETTLE_FAILED, 'reconciled as not settled');
     return this.#view(entry);
   }
 
@@ -210,7 +242,9 @@ export class X402ClientGuard {
         X402Reason.ALREADY_PAID,
         previous.state === 'settled'
           ? 'this request was already paid'
-          : `the first payment of this request is ${previous.state}`,
+          : previous.state === 'not_settled'
+            ? 'the first payment of this request was already charged to the budget'
+            : `the first payment of this request is ${previous.state}`,
       );
     }
     const req = ctx.selectedRequirements;
@@ -310,16 +344,17 @@ export class X402ClientGuard {
       return;
     }
     if (settle && classifyFacilitatorResult('settle', settle)?.delivery !== 'unknown') {
-      await this.#release(entry, X402Reason.SETTLE_FAILED, settle.errorReason ?? 'settle_failed');
+      await this.#notPaid(entry, X402Reason.SETTLE_FAILED, settle.errorReason ?? 'settle_failed');
       return;
     }
     if (!settle && ctx.paymentRequired && !ctx.error) {
       // The seller answered 402 again: it refused the payment before settling.
-      await this.#release(entry, X402Reason.VERIFY_INVALID, ctx.paymentRequired.error ?? 'payment refused');
+      await this.#notPaid(entry, X402Reason.VERIFY_INVALID, ctx.paymentRequired.error ?? 'payment refused');
       return;
     }
-    // A transport error, a 5xx or a pending settlement: the money may move. Keep the hold.
-    this.#markUnknown(entry, ctx.error?.message ?? settle?.errorReason ?? 'no settlement confirmation');
+    if (entry.state === 'unknown') return; // still unknown: already captured and pending
+    // A transport error, a 5xx or a pending settlement: the money may move. Count it now.
+    await this.#markUnknown(entry, ctx.error?.message ?? settle?.errorReason ?? 'no settlement confirmation');
   }
 
   async #capture(
@@ -328,16 +363,13 @@ export class X402ClientGuard {
     transaction: string | undefined,
     source: string,
   ): Promise<void> {
-    let captureError: string | undefined;
-    if (entry.holdId) {
-      const amount = money.lt(entry.money) ? money.toDecimalString() : undefined;
-      try {
-        await this.#engine.capture(entry.holdId, amount === undefined ? undefined : { amount });
-      } catch (error) {
-        captureError = BursarError.isInstance(error) ? error.code : 'capture_failed';
-        this.#fx.report(error, 'capture', entry.paymentId);
-      }
-    }
+    // A payment captured when its outcome became unknown is not captured again.
+    const before = entry.charged;
+    const captureError = await this.#captureHold(entry, money, 'settlement');
+    const discrepancy =
+      before && !money.equals(before)
+        ? `settled ${money.toDecimalString()}; the budget counted ${before.toDecimalString()} (captured when the outcome was unknown)`
+        : undefined;
     entry.state = 'settled';
     if (transaction) entry.transaction = transaction;
     entry.updatedAt = this.#clock.now();
@@ -367,7 +399,59 @@ export class X402ClientGuard {
       },
       entry.paymentId ?? '',
     );
-    this.#fx.record('x402.buyer.settled', { ...this.#facts(entry), source, captureError });
+    this.#fx.record('x402.buyer.settled', {
+      ...this.#facts(entry),
+      source,
+      captureSource: entry.chargeSource,
+      captureError,
+      discrepancy,
+    });
+  }
+
+  /** Captures the entry's hold once (`money` ≤ held); returns an error code when it failed. */
+  async #captureHold(entry: BuyerEntry, money: Money, why: string): Promise<string | undefined> {
+    if (!entry.holdId || entry.charged) return undefined;
+    const amount = money.lt(entry.money) ? money.toDecimalString() : undefined;
+    try {
+      await this.#engine.capture(entry.holdId, amount === undefined ? undefined : { amount });
+      entry.charged = amount === undefined ? entry.money : money;
+      entry.chargeSource = why;
+      return undefined;
+    } catch (error) {
+      this.#fx.report(error, 'capture', entry.paymentId);
+      return BursarError.isInstance(error) ? error.code : 'capture_failed';
+    }
+  }
+
+  /**
+   * Definitely not paid. A hold not yet captured goes back; a budget captured while the outcome
+   * was unknown stays consumed (`not_settled`, `budgetReturned: false`): never re-charged.
+   */
+  async #notPaid(entry: BuyerEntry, reason: string, detail: string): Promise<void> {
+    if (!entry.charged) {
+      await this.#release(entry, reason, detail);
+      return;
+    }
+    entry.state = 'not_settled';
+    entry.failure = reason;
+    entry.updatedAt = this.#clock.now();
+    if (entry.paymentId) this.#unknown.delete(entry.paymentId);
+    const note = `${detail}; the budget stays consumed`;
+    this.#fx.failed({
+      ...this.#event(entry, entry.updatedAt),
+      reason,
+      detail: note,
+      budgetReturned: false,
+      ...this.#money(entry),
+    });
+    this.#fx.record('x402.buyer.not_settled', {
+      ...this.#facts(entry),
+      reason,
+      detail: note,
+      budgetReturned: false,
+      capturedAmount: entry.charged.toDecimalString(),
+      captureSource: entry.chargeSource,
+    });
   }
 
   async #release(entry: BuyerEntry, reason: string, detail: string): Promise<void> {
@@ -388,7 +472,11 @@ export class X402ClientGuard {
     this.#fx.record('x402.buyer.released', { ...this.#facts(entry), reason, detail });
   }
 
-  #markUnknown(entry: BuyerEntry, detail: string): void {
+  /**
+   * The outcome is unknown: the money may have moved, so the hold is captured at once (the
+   * budget counts it; no hold can expire and free it meanwhile) until `reconcile()`.
+   */
+  async #markUnknown(entry: BuyerEntry, detail: string): Promise<void> {
     entry.state = 'unknown';
     entry.failure = detail;
     entry.updatedAt = this.#clock.now();
@@ -397,14 +485,27 @@ export class X402ClientGuard {
       this.#unknown.set(entry.paymentId, entry);
       this.#sweepUnknown(entry.updatedAt);
     }
+    const captureError = await this.#captureHold(entry, entry.money, 'ambiguous_settlement');
+    const captured = entry.charged !== undefined;
     this.#fx.failed({
       ...this.#event(entry, entry.updatedAt),
       reason: X402Reason.SETTLE_AMBIGUOUS,
       detail,
       ambiguous: true,
+      captured,
+      budgetReturned: !captured,
+      ...(captured ? { captureSource: 'ambiguous_settlement' } : {}),
       ...this.#money(entry),
     });
-    this.#fx.record('x402.buyer.outcome_unknown', { ...this.#facts(entry), detail });
+    this.#fx.record('x402.buyer.outcome_unknown', {
+      ...this.#facts(entry),
+      detail,
+      ambiguous: true,
+      captured,
+      captureSource: 'ambiguous_settlement',
+      budgetReturned: !captured,
+      captureError,
+    });
   }
 
   /** Forgets the oldest unknown outcomes past their retention or over the cap (bounded memory). */
@@ -414,7 +515,8 @@ export class X402ClientGuard {
       this.#unknown.delete(id);
       this.#fx.record('x402.buyer.forgotten', {
         ...this.#facts(e),
-        note: 'unknown outcome never reconciled',
+        note: 'unknown outcome never reconciled; its budget stays consumed',
+        budgetReturned: e.charged === undefined,
       });
     }
   }
@@ -513,6 +615,9 @@ export class X402ClientGuard {
       ...(e.intentId ? { intentId: e.intentId } : {}),
       ...(e.transaction ? { transaction: e.transaction } : {}),
       ...(e.failure ? { failure: e.failure } : {}),
+      ...(e.state === 'unknown' || e.state === 'not_settled'
+        ? { budgetReturned: e.charged === undefined }
+        : {}),
     };
   }
 
@@ -539,8 +644,8 @@ export class X402ClientGuard {
  * - before anything is signed, the SELECTED requirement's exact amount is authorized and held
  *   (abort with the policy's reason otherwise: nothing is signed);
  * - a payment response confirming settlement captures the hold; a refusal or a definite failure
- *   releases it; an answer that does not say (transport error, 5xx, `settlement_pending`) keeps
- *   the hold (see `pending()` / `reconcile()`);
+ *   releases it; an answer that does not say (transport error, 5xx, `settlement_pending`)
+ *   captures it at once, since the money may have moved (see `pending()` / `reconcile()`);
  * - the client's "recovered, sign again" path cannot pay twice for one request: a second
  *   signing for the same 402 answer is refused unless the first payment definitely failed.
  *

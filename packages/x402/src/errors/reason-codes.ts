@@ -15,7 +15,10 @@ export const X402Reason = {
   POLICY_DENIED: 'policy_denied',
   /** The policy wants a human to approve; an x402 request cannot wait for one. */
   APPROVAL_REQUIRED: 'approval_required',
-  /** This signed payment (or payment id) was already settled: it is charged once. */
+  /**
+   * This signed payment (or payment id) was already settled, or already charged to the budget
+   * (an ambiguous settle reconciled as not settled): it is charged once.
+   */
   REPLAY: 'replay',
   /** The same payment is being verified or settled by another request right now. */
   IN_PROGRESS: 'payment_in_progress',
@@ -33,7 +36,10 @@ export const X402Reason = {
   VERIFY_ERROR: 'verify_error',
   /** The facilitator answered that settlement failed. */
   SETTLE_FAILED: 'settle_failed',
-  /** The settle outcome is unknown (timeout, connection lost, pending): the hold is kept. */
+  /**
+   * The settle outcome is unknown (timeout, connection lost, pending): the money may have moved,
+   * so the hold is captured at once and the payment waits for reconciliation.
+   */
   SETTLE_AMBIGUOUS: 'settle_outcome_unknown',
   /** The route handler failed or another hook aborted after verification. */
   CANCELED: 'payment_canceled',

@@ -165,7 +165,7 @@ export function classifyFacilitatorResult(
   };
 }
 
-/** True when a settle failure may still move money: keep the hold, never charge again. */
+/** True when a settle failure may still move money: count it (capture the hold), never charge again. */
 export function isAmbiguousSettleFailure(error: unknown): boolean {
   return classifyFacilitatorError('settle', error).delivery === 'unknown';
 }

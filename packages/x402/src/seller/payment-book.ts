@@ -1,9 +1,14 @@
-import type { Money } from '@bursar/core';
+import type { IntentInput, Money } from '@bursar/core';
 
 /** Where a guarded payment stands. */
 export type PaymentState =
-  /** `authorize` is running. */
+  /** The policy is being asked (`evaluate` before verification, or `authorize`). */
   | 'authorizing'
+  /**
+   * The policy would allow it (`evaluate`, no side effects); nothing is held until the
+   * facilitator has verified the payment and so authenticated its payer.
+   */
+  | 'evaluated'
   /** Budget held (or allowed without a hold); verification pending. */
   | 'held'
   /** The facilitator (or a hook) said the payment is valid. */
@@ -18,11 +23,20 @@ export type PaymentState =
   | 'released'
   /** The policy denied it; nothing was held. */
   | 'denied'
-  /** Settlement outcome unknown: the hold is kept until `reconcile()`. */
-  | 'pending_reconciliation';
+  /**
+   * Settlement outcome unknown: the money may have moved, so the hold was captured at once (the
+   * budget counts it) and the payment waits for `reconcile()`.
+   */
+  | 'pending_reconciliation'
+  /**
+   * Reconciled as not settled after its budget was captured: the budget stays consumed (it is
+   * never re-charged nor silently returned); an operator adjusts it if needed.
+   */
+  | 'not_settled';
 
 const ACTIVE: ReadonlySet<PaymentState> = new Set([
   'authorizing',
+  'evaluated',
   'held',
   'verified',
   'settling',
@@ -50,6 +64,12 @@ export interface PaymentEntry {
   money?: Money;
   /** The amount asked for at settle (≤ authorized). */
   settleAtomic?: string;
+  /** The intent `evaluate` decided on before verification, authorized after it. */
+  intent?: IntentInput;
+  /** What the hold's capture charged to the budget, once captured (never captured twice). */
+  charged?: Money;
+  /** Why it was captured: `settlement`, or `ambiguous_settlement` (outcome unknown). */
+  chargeSource?: string;
   intentId?: string;
   intentHash?: string;
   holdId?: string;

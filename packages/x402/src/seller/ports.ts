@@ -8,6 +8,13 @@ import type { EventSink } from '../internal/options.js';
 export interface X402PolicyEngine {
   /** Decides and, unless denied, holds the amount against every budget (one atomic operation). */
   authorize(intent: IntentInput): Promise<Decision>;
+  /**
+   * Decides without side effects: no hold, no strike, no event (optional). When present, the
+   * seller guard refuses what policy would deny before verification with it, and places the
+   * hold with `authorize` only once the facilitator has authenticated the payer. Without it,
+   * the guard authorizes (and holds) before verification.
+   */
+  evaluate?(intent: IntentInput): Promise<Decision>;
   /** Commits a hold; `amount` (decimal string, ≤ held) captures part and returns the rest. */
   capture(holdId: string, options?: { amount?: string }): Promise<unknown>;
   /** Returns a hold to its budgets. */

@@ -235,7 +235,7 @@ describe('createX402Guard (resource server used directly)', () => {
     });
   });
 
-  it('a settle that was never sent (circuit open) releases; a settle timeout keeps the hold pending', async () => {
+  it('a settle that was never sent (circuit open) releases; a settle timeout captures at once and waits', async () => {
     const engine = new FakeEngine();
     const { flow, guard, events } = await setup(engine);
     const wallet = flow.scheme.ledger.createWallet(5_000_000n);
@@ -264,15 +264,28 @@ describe('createX402Guard (resource server used directly)', () => {
       name: 'FacilitatorTimeoutError',
     });
     const id = guard.paymentIdOf(p2);
-    expect(guard.status(id)).toMatchObject({ state: 'pending_reconciliation', failure: 'timeout' });
+    expect(guard.status(id)).toMatchObject({
+      state: 'pending_reconciliation',
+      failure: 'timeout',
+      budgetReturned: false,
+    });
     expect(guard.pending().map((p) => p.paymentId)).toEqual([id]);
-    expect(engine.count('held')).toBe(1);
+    expect(engine.count('held')).toBe(0);
+    expect(engine.count('captured')).toBe(1); // the money may have moved: counted at once
     expect(events.filter(([t]) => t === 'payment.failed').map(([, e]) => e)).toEqual([
       expect.objectContaining({ reason: 'settle_failed', detail: 'circuit_open' }),
-      expect.objectContaining({ reason: 'settle_outcome_unknown', ambiguous: true, detail: 'timeout' }),
+      expect.objectContaining({
+        reason: 'settle_outcome_unknown',
+        ambiguous: true,
+        detail: 'timeout',
+        captureSource: 'ambiguous_settlement',
+        budgetReturned: false,
+      }),
     ]);
-    await guard.reconcile(id, { settled: false });
-    expect(engine.count('released')).toBe(2);
+    const done = await guard.reconcile(id, { settled: false });
+    expect(done).toMatchObject({ state: 'not_settled', budgetReturned: false });
+    expect(engine.count('released')).toBe(1); // the captured budget is not returned
+    expect(engine.spent).toBe(10_000n);
     expect(guard.stats().pending).toBe(0);
   });
 
@@ -530,5 +543,183 @@ describe('createX402Guard (resource server used directly)', () => {
       code: 'ERR_BURSAR_X402_NOT_PENDING',
       status: 404,
     });
+  });
+});
+
+describe('createX402Guard with an engine that can evaluate (policy before verify, hold after it)', () => {
+  it('holds only after a valid verify; an invalid payment holds nothing and is never authorized', async () => {
+    const engine = new FakeEngine({ evaluate: true });
+    const { flow, guard, prov } = await setup(engine);
+    const poor = flow.scheme.ledger.createWallet(0n);
+    const req = await flow.requirementsFor('$0.01');
+    const bad = await flow.sign(poor, req);
+    expect((await flow.pay(bad, req)).verify).toMatchObject({
+      isValid: false,
+      invalidReason: 'insufficient_funds',
+    });
+    expect(engine.evaluated).toHaveLength(1);
+    expect(engine.intents).toHaveLength(0);
+    expect(engine.holds.size).toBe(0);
+    expect(guard.status(guard.paymentIdOf(bad))).toMatchObject({
+      state: 'released',
+      failure: 'verify_invalid',
+    });
+
+    const wallet = flow.scheme.ledger.createWallet(5_000_000n);
+    const good = await flow.sign(wallet, req);
+    expect((await flow.pay(good, req)).settle?.success).toBe(true);
+    expect(engine.intents).toHaveLength(1);
+    expect(engine.intents[0]).toEqual(engine.evaluated[1]); // the intent evaluate decided on
+    expect(engine.count('captured')).toBe(1);
+    await guard.idle();
+    expect(
+      prov.records
+        .filter((r) => r.data.paymentId === guard.paymentIdOf(good))
+        .map((r) => [r.type, r.data.source]),
+    ).toEqual([
+      ['x402.authorized', 'after_verify'],
+      ['x402.settled', 'facilitator'],
+    ]);
+  });
+
+  it('refuses what policy denies before verification, with the policy reason and a provenance record', async () => {
+    const engine = new FakeEngine({ blockAbove: '1000', evaluate: true });
+    const { flow, guard, prov } = await setup(engine);
+    const wallet = flow.scheme.ledger.createWallet(2_000_000_000n);
+    const req = await flow.requirementsFor('$1500');
+    const out = await flow.pay(await flow.sign(wallet, req), req);
+    expect(out.verify).toMatchObject({ isValid: false, invalidReason: 'amount_above_limit' });
+    expect(engine.intents).toHaveLength(0);
+    expect(flow.facilitator.health()[0]!.consecutiveFailures).toBe(0);
+    await guard.idle();
+    expect(prov.records.at(-1)).toMatchObject({
+      type: 'x402.blocked',
+      data: { reason: 'amount_above_limit', stage: 'before_verify' },
+    });
+  });
+
+  it('refuses a payment the budget no longer covers once verified, before settlement', async () => {
+    const engine = new FakeEngine({ budget: '0.01', evaluate: true });
+    const { flow } = await setup(engine);
+    const a = flow.scheme.ledger.createWallet(5_000_000n);
+    const b = flow.scheme.ledger.createWallet(5_000_000n);
+    const req = await flow.requirementsFor('$0.01');
+    const [pa, pb] = [await flow.sign(a, req), await flow.sign(b, req)];
+    const outs = await Promise.all([flow.pay(pa, req), flow.pay(pb, req)]);
+    expect(outs.filter((o) => o.settle?.success)).toHaveLength(1);
+    expect(outs.map((o) => o.verify.invalidReason).filter(Boolean)).toEqual(['budget_exceeded']);
+    expect(flow.scheme.ledger.settlements).toHaveLength(1);
+    expect(engine.spent).toBe(10_000n);
+  });
+
+  it('a hook after the guard aborting verification leaves nothing held', async () => {
+    const engine = new FakeEngine({ evaluate: true });
+    const { flow, guard } = await setup(
+      engine,
+      {},
+      { after: (s) => s.onBeforeVerify(async () => ({ abort: true, reason: 'geo_blocked' })) },
+    );
+    const wallet = flow.scheme.ledger.createWallet(5_000_000n);
+    const req = await flow.requirementsFor('$0.01');
+    const payload = await flow.sign(wallet, req);
+    expect((await flow.pay(payload, req)).verify).toMatchObject({
+      isValid: false,
+      invalidReason: 'geo_blocked',
+    });
+    expect(engine.holds.size).toBe(0);
+    expect(guard.status(guard.paymentIdOf(payload))).toMatchObject({ state: 'released' });
+  });
+
+  it('an upfront flow (no verify step) is held at the first settle, then captured', async () => {
+    const engine = new FakeEngine({ evaluate: true });
+    const { flow, guard } = await setup(engine);
+    const wallet = flow.scheme.ledger.createWallet(5_000_000n);
+    const req = { ...(await flow.requirementsFor('$0.01')), extra: { paymentFlow: 'upfront' } };
+    const payload = await flow.sign(wallet, req);
+    expect(await flow.server.verifyPayment(payload, req)).toEqual({ isValid: true });
+    expect(guard.status(guard.paymentIdOf(payload))).toMatchObject({ state: 'evaluated' });
+    expect(engine.holds.size).toBe(0);
+    const s = await flow.server.settlePayment(
+      payload,
+      req,
+      undefined,
+      undefined,
+      undefined,
+      'before-handler',
+    );
+    expect(s.success).toBe(true);
+    expect(engine.count('captured')).toBe(1);
+    expect(guard.status(guard.paymentIdOf(payload))).toMatchObject({ state: 'settled' });
+  });
+
+  it('require_approval is decided with the hold, after verification', async () => {
+    const engine = new FakeEngine({ evaluate: true });
+    engine.mode = 'approval_pending';
+    const { flow } = await setup(engine);
+    const wallet = flow.scheme.ledger.createWallet(5_000_000n);
+    const req = await flow.requirementsFor('$0.01');
+    const out = await flow.pay(await flow.sign(wallet, req), req);
+    expect(out.verify).toMatchObject({ isValid: false, invalidReason: 'approval_required' });
+    expect(out.verify.invalidMessage).toContain('apr_1');
+    expect(engine.count('held')).toBe(1); // owned by the approval request
+    expect(flow.scheme.ledger.settlements).toHaveLength(0);
+  });
+
+  it('the same payment presented concurrently is processed once', async () => {
+    const engine = new FakeEngine({ evaluate: true });
+    const { flow } = await setup(engine);
+    const wallet = flow.scheme.ledger.createWallet(5_000_000n);
+    const req = await flow.requirementsFor('$0.01');
+    const payload = await flow.sign(wallet, req);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => flow.pay(structuredClone(payload) as PaymentPayload, req)),
+    );
+    expect(results.filter((r) => r.settle?.success)).toHaveLength(1);
+    expect(results.filter((r) => r.verify.invalidReason === 'payment_in_progress')).toHaveLength(4);
+    expect(engine.intents).toHaveLength(1);
+    expect(flow.scheme.ledger.paidBy(wallet.address)).toBe(10_000n);
+  });
+
+  it('a failed evaluate fails closed; with failOpen only that step is skipped (authorize still runs)', async () => {
+    for (const failOpen of [false, true]) {
+      const engine = new FakeEngine({ evaluate: true });
+      Object.assign(engine, {
+        evaluate: async () => {
+          throw new Error('evaluate exploded');
+        },
+      });
+      const { flow } = await setup(engine, { failOpen });
+      const wallet = flow.scheme.ledger.createWallet(5_000_000n);
+      const req = await flow.requirementsFor('$0.01');
+      const out = await flow.pay(await flow.sign(wallet, req), req);
+      if (failOpen) {
+        expect(out.settle?.success).toBe(true);
+        expect(engine.intents).toHaveLength(1);
+        expect(engine.count('captured')).toBe(1);
+      } else {
+        expect(out.verify).toMatchObject({ isValid: false, invalidReason: 'internal_error' });
+        expect(engine.holds.size).toBe(0);
+      }
+    }
+  });
+});
+
+describe('createX402Guard with an engine without evaluate (documented fallback)', () => {
+  it('authorizes and holds before verification', async () => {
+    const engine = new FakeEngine();
+    let heldAtVerify = -1n;
+    const { flow } = await setup(engine);
+    const client = flow.facilitator.facilitators[0]!.client as {
+      verify: (...a: never[]) => Promise<unknown>;
+    };
+    const verify = client.verify.bind(client);
+    client.verify = async (...a) => {
+      heldAtVerify = engine.held();
+      return verify(...a);
+    };
+    const wallet = flow.scheme.ledger.createWallet(5_000_000n);
+    const req = await flow.requirementsFor('$0.01');
+    expect((await flow.pay(await flow.sign(wallet, req), req)).settle?.success).toBe(true);
+    expect(heldAtVerify).toBe(10_000n);
   });
 });

@@ -5,6 +5,7 @@ import {
   type Decision,
   defaultAssets,
   ErrorCode,
+  type IntentInput,
   Money,
   systemClock,
 } from '@bursar/core';
@@ -76,7 +77,12 @@ export interface GuardableResourceServer {
   ): Promise<SettleResponse>;
 }
 
-/** How an operator (or a reconciliation job) resolves a payment whose settle outcome was unknown. */
+/**
+ * How an operator (or a reconciliation job) resolves a payment whose settle outcome was unknown.
+ * Its budget was already captured when the outcome became unknown: `settled: true` records the
+ * settlement without capturing again; `settled: false` records that it did not settle, and the
+ * budget stays consumed (`budgetReturned: false`).
+ */
 export const ReconcileOutcome = z.strictObject({
   /** True when the money moved (found on chain / at the facilitator); false when it did not. */
   settled: z.boolean(),
@@ -107,6 +113,12 @@ export interface X402PaymentStatus {
   settleSource?: string;
   facilitator?: string;
   failure?: string;
+  /**
+   * For a payment whose settle outcome was unknown (`pending_reconciliation`, `not_settled`):
+   * false when its budget was captured and stays consumed (the money may have moved), true
+   * when the budget does not count it (the capture could not be made, or it was released).
+   */
+  budgetReturned?: boolean;
   /** Epoch ms of the last change. */
   updatedAt: number;
 }
@@ -152,10 +164,18 @@ export class X402Guard {
     { id: PaymentIdentity; entry: PaymentEntry | undefined; attempt: number }
   >();
   #observing = false;
+  /** Payments a `reconcile()` call is resolving right now (a concurrent second call is refused). */
+  readonly #reconciling = new Set<string>();
+  /**
+   * True when the engine can decide without side effects: policy is then checked with
+   * `evaluate` before verification, and the hold is placed only after it (an authenticated payer).
+   */
+  readonly #evaluates: boolean;
 
   constructor(options: X402GuardOptions) {
     this.#o = parseOptions(X402GuardOptions, options, 'createX402Guard');
     this.#engine = this.#o.engine;
+    this.#evaluates = typeof this.#engine.evaluate === 'function';
     this.#assets = this.#o.assets ?? this.#engine.assets ?? defaultAssets;
     this.#clock = this.#o.clock ?? systemClock;
     this.#fx = new Effects({
@@ -252,7 +272,7 @@ export class X402Guard {
     return e ? view(e) : undefined;
   }
 
-  /** Payments whose settle outcome is unknown: their holds wait for {@link reconcile}. */
+  /** Payments whose settle outcome is unknown (their budget is captured): they wait for {@link reconcile}. */
   pending(): X402PaymentStatus[] {
     return this.#book.pending().map(view);
   }
@@ -263,33 +283,46 @@ export class X402Guard {
   }
 
   /**
-   * Resolves a payment left `pending_reconciliation` by an ambiguous settle: `settled: true`
-   * captures its hold and records the settlement (source `reconciliation`); `settled: false`
-   * releases the hold. Throws `ERR_BURSAR_X402_NOT_PENDING` for any other payment.
+   * Resolves a payment left `pending_reconciliation` by an ambiguous settle. Its budget was
+   * captured when the outcome became unknown, so nothing is captured twice: `settled: true`
+   * records the settlement (state `settled`, `payment.settled` with source `reconciliation`,
+   * provenance with the transaction); `settled: false` records that it did not settle (state
+   * `not_settled`, `budgetReturned: false`): the budget stays consumed, never re-charged, for an
+   * operator to adjust. (When that capture could not be made, `settled: true` captures now and
+   * `settled: false` releases the hold.) Throws `ERR_BURSAR_X402_NOT_PENDING` for any other
+   * payment, or while another `reconcile()` of the same payment runs.
    */
   async reconcile(paymentId: string, outcome: ReconcileOutcome): Promise<X402PaymentStatus> {
     const o = parseOptions(ReconcileOutcome, outcome, 'reconcile');
     const entry = this.#book.get(paymentId);
-    if (entry?.state !== 'pending_reconciliation') {
+    if (entry?.state !== 'pending_reconciliation' || this.#reconciling.has(paymentId)) {
+      const state = entry && this.#reconciling.has(paymentId) ? 'being reconciled' : entry?.state;
       throw new BursarError(
         X402ErrorCode.NOT_PENDING,
-        `Payment ${paymentId} is not waiting for reconciliation${entry ? ` (it is ${entry.state})` : ''}`,
-        { status: entry ? 409 : 404, details: { paymentId, ...(entry ? { state: entry.state } : {}) } },
+        `Payment ${paymentId} is not waiting for reconciliation${state ? ` (it is ${state})` : ''}`,
+        { status: entry ? 409 : 404, details: { paymentId, ...(state ? { state } : {}) } },
       );
     }
-    if (o.settled) {
-      await this.#settle(entry, {
-        atomic: o.amount ?? entry.settleAtomic ?? entry.money?.toAtomicString() ?? '0',
-        source: 'reconciliation',
-        ...(o.transaction ? { transaction: o.transaction } : {}),
-        ...(o.actor ? { actor: o.actor } : {}),
-      });
-    } else {
-      await this.#release(
-        entry,
-        X402Reason.SETTLE_FAILED,
-        `reconciled as not settled${o.actor ? ` by ${o.actor}` : ''}`,
-      );
+    this.#reconciling.add(paymentId);
+    try {
+      if (o.settled) {
+        await this.#settle(entry, {
+          atomic: o.amount ?? entry.settleAtomic ?? entry.money?.toAtomicString() ?? '0',
+          source: 'reconciliation',
+          ...(o.transaction ? { transaction: o.transaction } : {}),
+          ...(o.actor ? { actor: o.actor } : {}),
+        });
+      } else if (entry.charged) {
+        this.#notSettled(entry, o.actor);
+      } else {
+        await this.#release(
+          entry,
+          X402Reason.SETTLE_FAILED,
+          `reconciled as not settled${o.actor ? ` by ${o.actor}` : ''}`,
+        );
+      }
+    } finally {
+      this.#reconciling.delete(paymentId);
     }
     return view(entry);
   }
@@ -326,7 +359,10 @@ export class X402Guard {
     entry.termsKey = terms;
     this.#claim(ctx.paymentPayload, entry);
     this.#book.touch(entry, this.#clock.now());
-    return this.#authorize(entry, { ...ctx, ...(payer ? { payer } : {}) }, 'before_verify');
+    const pctx: X402PaymentContext = { ...ctx, ...(payer ? { payer } : {}) };
+    // The payer (and so the default agent) is what the payload claims, not yet authenticated:
+    // with an engine that can evaluate, nothing with side effects (hold, strike) happens here.
+    return this.#evaluates ? this.#evaluate(entry, pctx) : this.#authorize(entry, pctx, 'before_verify');
   }
 
   async #afterVerify(ctx: VerifyResultContext): Promise<Abort | undefined> {
@@ -335,13 +371,26 @@ export class X402Guard {
     const origin = facilitatorResultOrigin(ctx.result);
     const owned = entry !== undefined && this.#owns(ctx.paymentPayload, entry);
     if (!ctx.result.isValid) {
-      if (entry && owned && entry.state === 'held') {
+      if (entry && owned && (entry.state === 'held' || entry.state === 'evaluated')) {
         await this.#release(entry, X402Reason.VERIFY_INVALID, ctx.result.invalidReason ?? 'invalid');
       }
       return;
     }
     if (entry && !owned && entry.state !== 'released' && entry.state !== 'denied') {
       return this.#refusalFor(entry);
+    }
+    if (entry?.state === 'evaluated') {
+      // The facilitator verified the payment: its payer is authenticated. Now hold, atomically,
+      // before anything can settle; a payment the budget no longer covers is refused here.
+      entry.state = 'authorizing';
+      this.#book.touch(entry, this.#clock.now());
+      const refused = await this.#holdFor(entry, 'after_verify');
+      if (refused) return refused;
+      entry.state = 'verified';
+      entry.verifySource = origin ? 'facilitator' : 'unattributed';
+      if (origin) entry.facilitator = origin;
+      this.#book.touch(entry, this.#clock.now());
+      return;
     }
     if (entry?.state === 'held') {
       entry.state = 'verified';
@@ -376,8 +425,8 @@ export class X402Guard {
   async #verifyFailure(ctx: VerifyFailureContext): Promise<void> {
     const id = this.#identity(ctx.paymentPayload);
     const entry = this.#book.find(id.paymentId, id.payloadHash);
-    if (entry?.state === 'held' && this.#owns(ctx.paymentPayload, entry)) {
-      // A verify never moves money: the hold goes back. A hook that recovers the verify makes
+    if ((entry?.state === 'held' || entry?.state === 'evaluated') && this.#owns(ctx.paymentPayload, entry)) {
+      // A verify never moves money: the hold (if any) goes back. A hook that recovers the verify makes
       // afterVerify authorize again.
       const c = classifyFacilitatorError('verify', ctx.error);
       await this.#release(entry, X402Reason.VERIFY_ERROR, c.cause);
@@ -409,6 +458,15 @@ export class X402Guard {
     }
     if (entry.state === 'released' || entry.state === 'denied') {
       return this.#blocked(entry, X402Reason.HOLD_MISSING, `no active hold: the payment was ${entry.state}`);
+    }
+    if (entry.state === 'evaluated') {
+      // Settling without a verify step (an upfront flow; no afterVerify ran): the settlement is
+      // what authenticates the payer, and nothing may move without a hold. Hold now.
+      if (!this.#owns(ctx.paymentPayload, entry)) return this.#refusalFor(entry);
+      entry.state = 'authorizing';
+      this.#book.touch(entry, this.#clock.now());
+      const refused = await this.#holdFor(entry, 'before_settle');
+      if (refused) return refused;
     }
     if (entry.state !== 'held' && entry.state !== 'verified') {
       return this.#refusalFor(entry) ?? abort(X402Reason.IN_PROGRESS);
@@ -506,7 +564,7 @@ export class X402Guard {
     const cause = classifyFacilitatorError('settle', ctx.error).cause;
     const ambiguous = (this.#o.isAmbiguousSettleFailure ?? isAmbiguousSettleFailure)(ctx.error);
     if (ambiguous) {
-      this.#pendingReconciliation(entry, cause);
+      await this.#pendingReconciliation(entry, cause);
       return;
     }
     if (this.#observing) {
@@ -523,12 +581,21 @@ export class X402Guard {
     const id = this.#identity(ctx.paymentPayload);
     const entry = this.#book.find(id.paymentId, id.payloadHash);
     if (!entry || !this.#owns(ctx.paymentPayload, entry)) return;
-    if (entry.state === 'settled' || entry.state === 'pending_reconciliation') {
+    if (
+      entry.state === 'settled' ||
+      entry.state === 'pending_reconciliation' ||
+      entry.state === 'not_settled'
+    ) {
       // Money already moved (an upfront settle): a refund, if any, is the scheme's settleOnCancel.
       this.#record('x402.canceled_after_settlement', entry, { cancelReason: ctx.reason });
       return;
     }
-    if (entry.state === 'held' || entry.state === 'verified' || entry.state === 'settling') {
+    if (
+      entry.state === 'held' ||
+      entry.state === 'verified' ||
+      entry.state === 'settling' ||
+      entry.state === 'evaluated'
+    ) {
       await this.#release(entry, X402Reason.CANCELED, ctx.reason);
     }
   }
@@ -580,8 +647,9 @@ export class X402Guard {
   async #verifyEnded(payload: PaymentPayload, _valid: boolean, cause: string): Promise<void> {
     const id = this.#identity(payload);
     const entry = this.#book.find(id.paymentId, id.payloadHash);
-    // Still held after an invalid verify: a hook after ours aborted (no afterVerify, no cancel).
-    if (entry?.state === 'held' && this.#owns(payload, entry))
+    // Still held (or evaluated) after an invalid verify: a hook after ours aborted (no
+    // afterVerify, no cancel).
+    if ((entry?.state === 'held' || entry?.state === 'evaluated') && this.#owns(payload, entry))
       await this.#release(entry, X402Reason.VERIFY_INVALID, cause);
   }
 
@@ -618,28 +686,57 @@ export class X402Guard {
     const cause = result
       ? (result.errorReason ?? 'settle_failed')
       : classifyFacilitatorError('settle', error).cause;
-    if (ambiguous) this.#pendingReconciliation(entry, cause);
+    if (ambiguous) await this.#pendingReconciliation(entry, cause);
     else await this.#release(entry, X402Reason.SETTLE_FAILED, cause);
   }
 
   // ------------------------------------------------------------------ steps
 
   /**
-   * Maps, authorizes and holds. `how` says where: before verification (the normal path), or
-   * late, for a result another hook skipped or recovered (then it is also the verify source).
-   * Returns an abort on refusal; leaves the entry `held` on success.
+   * Maps the payment and asks the policy with the side-effect-free `evaluate`, before
+   * verification: the payer is only what the payload claims, so nothing is held and no strike
+   * is recorded here. A denial aborts with the policy's reason (the facilitator is never asked);
+   * otherwise the entry is `evaluated` and the hold is placed once the payment is verified.
    */
-  async #authorize(
+  async #evaluate(entry: PaymentEntry, ctx: X402PaymentContext): Promise<Abort | undefined> {
+    const intent = await this.#intentOf(entry, ctx);
+    if (!intent.ok) return intent.abort;
+    // Kept before the call: when evaluate fails and failOpen is set, authorize still runs later.
+    entry.intent = intent.value;
+    const evaluate = this.#engine.evaluate as NonNullable<X402PolicyEngine['evaluate']>;
+    const decision = await evaluate.call(this.#engine, intent.value);
+    if (decision.outcome === 'deny') {
+      entry.state = 'denied';
+      const r = reasonOf(decision);
+      entry.failure = r.code;
+      entry.intent = undefined;
+      this.#book.touch(entry, this.#clock.now());
+      return this.#blocked(entry, r.code, r.message, 'before_verify');
+    }
+    // allow, flag, or require_approval (decided with the hold, after verification)
+    entry.state = 'evaluated';
+    this.#book.touch(entry, this.#clock.now());
+  }
+
+  /** Authorizes (and holds) an `evaluated` payment with the intent `evaluate` decided on. */
+  #holdFor(entry: PaymentEntry, how: 'after_verify' | 'before_settle'): Promise<Abort | undefined> {
+    const intent = entry.intent;
+    entry.intent = undefined;
+    if (!intent) throw new Error(`payment ${entry.paymentId} has no evaluated intent`);
+    return this.#hold(entry, intent, how);
+  }
+
+  /** Maps a payment to its facts and intent (recorded on the entry), or a refusal. */
+  async #intentOf(
     entry: PaymentEntry,
     ctx: X402PaymentContext,
-    how: 'before_verify' | 'hook:skipped' | 'hook:recovered',
-  ): Promise<Abort | undefined> {
+  ): Promise<{ ok: true; value: IntentInput } | { ok: false; abort: Abort }> {
     const facts = await this.#facts(ctx);
     if (!facts.ok) {
       entry.state = 'denied';
       entry.failure = facts.reason;
       this.#book.touch(entry, this.#clock.now());
-      return this.#blocked(entry, facts.reason, facts.message);
+      return { ok: false, abort: this.#blocked(entry, facts.reason, facts.message) };
     }
     const f = facts.value;
     entry.agentId = f.agentId;
@@ -648,7 +745,36 @@ export class X402Guard {
     if (f.payer !== undefined) entry.payer = f.payer;
     if (f.resource !== undefined) entry.resource = f.resource;
     const key = entry.attempt > 1 ? `x402:${entry.paymentId}#${entry.attempt}` : `x402:${entry.paymentId}`;
-    const intent = buildIntent(f, ctx.requirements, entry.paymentId, key, ctx.paymentPayload.x402Version);
+    return {
+      ok: true,
+      value: buildIntent(f, ctx.requirements, entry.paymentId, key, ctx.paymentPayload.x402Version),
+    };
+  }
+
+  /**
+   * Maps, authorizes and holds. `how` says where: before verification (an engine without
+   * `evaluate`), or late, for a result another hook skipped or recovered (then it is also the
+   * verify source). Returns an abort on refusal; leaves the entry `held` on success.
+   */
+  async #authorize(
+    entry: PaymentEntry,
+    ctx: X402PaymentContext,
+    how: 'before_verify' | 'hook:skipped' | 'hook:recovered',
+  ): Promise<Abort | undefined> {
+    const intent = await this.#intentOf(entry, ctx);
+    if (!intent.ok) return intent.abort;
+    return this.#hold(entry, intent.value, how);
+  }
+
+  /**
+   * The one atomic authorize-and-hold of a payment. Returns an abort on refusal; leaves the
+   * entry `held` on success.
+   */
+  async #hold(
+    entry: PaymentEntry,
+    intent: IntentInput,
+    how: 'before_verify' | 'after_verify' | 'before_settle' | 'hook:skipped' | 'hook:recovered',
+  ): Promise<Abort | undefined> {
     const decision = await this.#engine.authorize(intent);
     entry.intentId = decision.intentId;
     entry.intentHash = decision.intentHash;
@@ -686,7 +812,7 @@ export class X402Guard {
       );
     }
     entry.state = 'held';
-    entry.verifySource = how === 'before_verify' ? undefined : how;
+    entry.verifySource = how === 'hook:skipped' || how === 'hook:recovered' ? how : undefined;
     entry.failure = undefined;
     this.#book.touch(entry, now);
     this.#record('x402.authorized', entry, () => ({
@@ -718,6 +844,51 @@ export class X402Guard {
     };
   }
 
+  /** The exact money of an atomic amount of the payment's asset (the authorized amount if unreadable). */
+  #moneyOf(entry: PaymentEntry, atomic: string): Money | undefined {
+    const held = entry.money;
+    if (held && atomic === held.toAtomicString()) return held;
+    const asset = held?.asset ?? this.#assets.findByAddress(entry.network, entry.asset);
+    try {
+      return asset ? Money.fromAtomic(atomic, asset) : held;
+    } catch {
+      return held;
+    }
+  }
+
+  /**
+   * Captures the payment's hold once: `money` (≤ held; more is a discrepancy, capped at the
+   * hold). Records what was charged on the entry; never captures a second time.
+   */
+  async #capture(
+    entry: PaymentEntry,
+    money: Money | undefined,
+    why: 'settlement' | 'ambiguous_settlement',
+  ): Promise<{ captureError?: string; discrepancy?: string }> {
+    const held = entry.money;
+    if (!entry.holdId || entry.charged) return {};
+    let amount: string | undefined;
+    let discrepancy: string | undefined;
+    if (held && money && money !== held) {
+      if (money.lt(held)) amount = money.toDecimalString();
+      else if (money.gt(held)) {
+        discrepancy = `settled ${money.toDecimalString()} > held ${held.toDecimalString()}`;
+      }
+    }
+    try {
+      await this.#engine.capture(entry.holdId, amount === undefined ? undefined : { amount });
+      entry.charged = amount === undefined ? held : money;
+      entry.chargeSource = why;
+      return discrepancy ? { discrepancy } : {};
+    } catch (error) {
+      this.#report(error, 'capture', entry.paymentId);
+      return {
+        captureError: BursarError.isInstance(error) ? error.code : 'capture_failed',
+        ...(discrepancy ? { discrepancy } : {}),
+      };
+    }
+  }
+
   async #settle(
     entry: PaymentEntry,
     s: {
@@ -729,32 +900,13 @@ export class X402Guard {
       actor?: string;
     },
   ): Promise<void> {
-    const held = entry.money;
-    let settled: Money | undefined = held;
-    if (!held || s.atomic !== held.toAtomicString()) {
-      const asset = held?.asset ?? this.#assets.findByAddress(entry.network, entry.asset);
-      try {
-        settled = asset ? Money.fromAtomic(s.atomic, asset) : held;
-      } catch {
-        settled = held;
-      }
-    }
-    let captureError: string | undefined;
-    let discrepancy: string | undefined;
-    if (entry.holdId) {
-      let amount: string | undefined;
-      if (held && settled && settled !== held) {
-        if (settled.lt(held)) amount = settled.toDecimalString();
-        else if (settled.gt(held)) {
-          discrepancy = `settled ${settled.toDecimalString()} > held ${held.toDecimalString()}`;
-        }
-      }
-      try {
-        await this.#engine.capture(entry.holdId, amount === undefined ? undefined : { amount });
-      } catch (error) {
-        captureError = BursarError.isInstance(error) ? error.code : 'capture_failed';
-        this.#report(error, 'capture', entry.paymentId);
-      }
+    const settled = this.#moneyOf(entry, s.atomic);
+    // A payment captured when its settle outcome became unknown is not captured again.
+    const before = entry.charged;
+    const { captureError, discrepancy: over } = await this.#capture(entry, settled, 'settlement');
+    let discrepancy = over;
+    if (before && settled && !settled.equals(before)) {
+      discrepancy = `settled ${settled.toDecimalString()}; the budget counted ${before.toDecimalString()} (captured at the ambiguous settlement)`;
     }
     entry.state = 'settled';
     entry.settleSource = s.source;
@@ -800,6 +952,7 @@ export class X402Guard {
     this.#record('x402.settled', entry, () => ({
       source: s.source,
       charged: true,
+      captureSource: entry.chargeSource,
       phase: s.phase,
       amount: money?.toDecimalString(),
       currency: money?.currency,
@@ -828,12 +981,52 @@ export class X402Guard {
     this.#record('x402.released', entry, { reason, detail });
   }
 
-  #pendingReconciliation(entry: PaymentEntry, cause: string): void {
+  /**
+   * A settle whose outcome is unknown: the money may have moved, so the hold is captured at once
+   * (the budget counts it, and no hold can expire and free it meanwhile) and the payment waits
+   * for `reconcile()`; a retry of it is refused until then.
+   */
+  async #pendingReconciliation(entry: PaymentEntry, cause: string): Promise<void> {
     entry.state = 'pending_reconciliation';
     entry.failure = cause;
     this.#book.touch(entry, this.#clock.now());
-    this.#failed(entry, X402Reason.SETTLE_AMBIGUOUS, cause, true);
-    this.#record('x402.settle_pending_reconciliation', entry, { cause });
+    const money = this.#moneyOf(entry, entry.settleAtomic ?? entry.money?.toAtomicString() ?? '0');
+    const { captureError } = await this.#capture(entry, money, 'ambiguous_settlement');
+    const captured = entry.charged !== undefined;
+    this.#failed(entry, X402Reason.SETTLE_AMBIGUOUS, cause, true, {
+      captured,
+      budgetReturned: !captured,
+      ...(captured ? { captureSource: 'ambiguous_settlement' } : {}),
+    });
+    this.#record('x402.settle_pending_reconciliation', entry, () => ({
+      cause,
+      ambiguous: true,
+      captured,
+      captureSource: 'ambiguous_settlement',
+      capturedAmount: entry.charged?.toDecimalString(),
+      budgetReturned: !captured,
+      captureError,
+    }));
+  }
+
+  /** Reconciled as not settled after its budget was captured: the budget stays consumed. */
+  #notSettled(entry: PaymentEntry, actor: string | undefined): void {
+    entry.state = 'not_settled';
+    entry.failure = X402Reason.SETTLE_FAILED;
+    this.#book.touch(entry, this.#clock.now());
+    const detail = `reconciled as not settled${actor ? ` by ${actor}` : ''}; the budget stays consumed`;
+    this.#failed(entry, X402Reason.SETTLE_FAILED, detail, false, {
+      budgetReturned: false,
+      source: 'reconciliation',
+    });
+    this.#record('x402.reconciled_not_settled', entry, () => ({
+      source: 'reconciliation',
+      detail,
+      budgetReturned: false,
+      capturedAmount: entry.charged?.toDecimalString(),
+      captureSource: entry.chargeSource,
+      actor,
+    }));
   }
 
   async #untrackedSettlement(
@@ -870,6 +1063,12 @@ export class X402Guard {
     switch (entry.state) {
       case 'settled':
         return this.#blocked(entry, X402Reason.REPLAY, 'this payment was already settled');
+      case 'not_settled':
+        return this.#blocked(
+          entry,
+          X402Reason.REPLAY,
+          'this payment was already charged to the budget (an ambiguous settle reconciled as not settled); sign a new payment',
+        );
       case 'pending_reconciliation':
         return this.#blocked(
           entry,
@@ -877,6 +1076,7 @@ export class X402Guard {
           'an earlier settle of this payment has an unknown outcome',
         );
       case 'authorizing':
+      case 'evaluated':
       case 'held':
       case 'verified':
       case 'settling':
@@ -891,8 +1091,8 @@ export class X402Guard {
     }
   }
 
-  #blocked(entry: PaymentEntry | undefined, reason: string, message: string): Abort {
-    this.#record('x402.blocked', entry, { reason, message });
+  #blocked(entry: PaymentEntry | undefined, reason: string, message: string, stage?: string): Abort {
+    this.#record('x402.blocked', entry, { reason, message, ...(stage ? { stage } : {}) });
     return abort(reason, message);
   }
 
@@ -919,6 +1119,9 @@ export class X402Guard {
       recipient: undefined,
       money: undefined,
       settleAtomic: undefined,
+      intent: undefined,
+      charged: undefined,
+      chargeSource: undefined,
       intentId: undefined,
       intentHash: undefined,
       holdId: undefined,
@@ -973,7 +1176,13 @@ export class X402Guard {
     };
   }
 
-  #failed(entry: PaymentEntry, reason: string, detail: string, ambiguous: boolean): void {
+  #failed(
+    entry: PaymentEntry,
+    reason: string,
+    detail: string,
+    ambiguous: boolean,
+    extra?: Record<string, unknown>,
+  ): void {
     if (!entry.agentId || !this.#fx.wants('payment.failed')) return;
     this.#fx.failed({
       ...this.#facts4event(entry, this.#clock.now()),
@@ -982,6 +1191,7 @@ export class X402Guard {
       detail,
       paymentId: entry.paymentId,
       ...(ambiguous ? { ambiguous: true } : {}),
+      ...extra,
     });
   }
 
@@ -1051,10 +1261,14 @@ export class X402Guard {
       if (
         entry &&
         canAbort &&
-        (entry.state === 'authorizing' || entry.state === 'held' || entry.state === 'verified')
+        (entry.state === 'authorizing' ||
+          entry.state === 'evaluated' ||
+          entry.state === 'held' ||
+          entry.state === 'verified')
       ) {
         if (this.#o.failOpen && entry.state === 'authorizing') {
-          entry.state = 'held';
+          // Only the failed step is skipped: a failed evaluate still gets its hold after verify.
+          entry.state = hook === 'beforeVerify' && this.#evaluates && entry.intent ? 'evaluated' : 'held';
           this.#book.touch(entry, this.#clock.now());
         } else if (!this.#o.failOpen) {
           await this.#release(
@@ -1091,6 +1305,9 @@ function view(e: PaymentEntry): X402PaymentStatus {
     ...(e.settleSource ? { settleSource: e.settleSource } : {}),
     ...(e.facilitator ? { facilitator: e.facilitator } : {}),
     ...(e.failure ? { failure: e.failure } : {}),
+    ...(e.state === 'pending_reconciliation' || e.state === 'not_settled'
+      ? { budgetReturned: e.charged === undefined }
+      : {}),
   };
 }
 
@@ -1099,14 +1316,20 @@ function view(e: PaymentEntry): X402PaymentStatus {
  * `x402ResourceServer`:
  *
  * - `onBeforeVerify`: maps the requirement exactly (atomic amount in the asset found by network
- *   and address, payTo, resource URL, payer) to an intent, then authorizes and holds — or aborts
- *   with a reason code (`unknown_asset`, the policy's reason, `replay`, …);
- * - `onAfterVerify`: an invalid payment releases its hold; `onVerifyFailure` releases too;
+ *   and address, payTo, resource URL, payer) to an intent and asks the policy with the
+ *   side-effect-free `engine.evaluate` — or aborts with a reason code (`unknown_asset`, the
+ *   policy's reason, `replay`, …). Nothing is held and no strike is recorded for a payer that
+ *   is not yet authenticated;
+ * - `onAfterVerify`: a verified payment gets its one atomic hold (`engine.authorize`), or is
+ *   aborted; an invalid one is dropped; `onVerifyFailure` drops it too;
  * - `onBeforeSettle`: the hold must still exist and match; a settled payment is a replay;
  * - `onAfterSettle`: captures, records, and writes provenance with the transaction hash;
  * - `onSettleFailure`: releases on a definite failure; an ambiguous one (timeout, lost
- *   connection, `settlement_pending`) keeps the hold as `pending_reconciliation` — see `reconcile()`;
+ *   connection, `settlement_pending`) captures the hold at once (the money may have moved) and
+ *   leaves the payment `pending_reconciliation` — see `reconcile()`;
  * - `onVerifiedPaymentCanceled`: releases.
+ *
+ * An engine without `evaluate` is authorized (and holds) in `onBeforeVerify` instead.
  *
  * No hook throws. Payments are identified by the payment-identifier extension when present,
  * else by a hash of the signed payload, so the same payment presented twice is charged once.
