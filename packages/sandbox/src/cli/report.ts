@@ -88,7 +88,7 @@ export function formatLine(line: PaymentLine, c: Colors): string {
     outcomeText,
     reason,
   ].join('  ');
-  return line.rail ? `${main}\n${' '.repeat(36)}${c.dim(`↳ ${clip(line.rail, 90)}`)}` : main;
+  return line.rail ? `${main}\n${' '.repeat(36)}${c.dim(`↳ ${clip(line.rail, 120)}`)}` : main;
 }
 
 /** A scenario's block: heading, its lines, and the verdict. */

@@ -36,6 +36,16 @@ export interface ScenarioAcp {
   checkout(agentId: string, items: AcpItem[], options?: AcpCheckoutOptions): Promise<GovernedResult>;
 }
 
+/** Attempts per ACP call while the merchant answers 5xx (the same Idempotency-Key each time). */
+const ATTEMPTS = 3;
+
+/** Calls `fn` again while it answers 5xx, at most {@link ATTEMPTS} times; returns the last answer. */
+async function retrying<T extends { ok: boolean; status: number }>(fn: () => Promise<T>): Promise<T> {
+  let answer = await fn();
+  for (let i = 1; i < ATTEMPTS && !answer.ok && answer.status >= 500; i++) answer = await fn();
+  return answer;
+}
+
 /** Starts a governed ACP merchant (used by `ctx.acp()`). */
 export async function startScenarioAcp(
   deps: GovernedDeps & { rng: SeededRandom; clock: { now(): number } },
@@ -56,7 +66,7 @@ export async function startScenarioAcp(
     client,
     async checkout(agentId, items, checkoutOptions = {}) {
       const key = checkoutOptions.idempotencyKey;
-      const session = await client.createCheckout({ items });
+      const session = await retrying(() => client.createCheckout({ items }));
       if (!session.ok) throw new Error(`ACP checkout could not be created: ${session.error.message}`);
       const totalMinor = session.body.totals.find((t) => t.type === 'total')?.amount ?? 0;
       const total = Money.fromMinor(totalMinor, merchant.asset);
@@ -75,21 +85,21 @@ export async function startScenarioAcp(
         },
         async () => {
           // The delegated token can pay no more than Bursar authorized, to this merchant, once.
-          const token = await client.delegatePayment({
-            allowance: {
-              reason: 'one_time',
-              max_amount: totalMinor,
-              currency: merchant.currency,
-              merchant_id: merchant.merchantId,
-              checkout_session_id: session.body.id,
-              expires_at: new Date(deps.clock.now() + 15 * 60_000).toISOString(),
-            },
-          });
+          const allowance = {
+            reason: 'one_time' as const,
+            max_amount: totalMinor,
+            currency: merchant.currency,
+            merchant_id: merchant.merchantId,
+            checkout_session_id: session.body.id,
+            expires_at: new Date(deps.clock.now() + 15 * 60_000).toISOString(),
+          };
+          const token = await retrying(() => client.delegatePayment({ allowance }));
           if (!token.ok) return { status: 'declined', text: `token refused: ${token.error.code}` };
-          const done = await client.complete(
-            session.body.id,
-            { token: token.body.id },
-            { idempotencyKey: key ?? `order-${agentId}-${++orders}` },
+          // A 5xx may or may not have completed: ask again with the same key, which the merchant
+          // answers from its idempotency table instead of charging twice.
+          const idempotencyKey = key ?? `order-${agentId}-${++orders}`;
+          const done = await retrying(() =>
+            client.complete(session.body.id, { token: token.body.id }, { idempotencyKey }),
           );
           if (done.ok) {
             return {
@@ -101,7 +111,10 @@ export async function startScenarioAcp(
           }
           // 5xx: the merchant may or may not have completed; anything else is a definite no.
           return done.status >= 500
-            ? { status: 'unknown', text: `merchant answered ${done.status}: outcome unknown` }
+            ? {
+                status: 'unknown',
+                text: `merchant answered ${done.status}: outcome unknown, counted as spent until reconciled`,
+              }
             : { status: 'declined', text: `declined: ${done.error.code}` };
         },
       );

@@ -7,7 +7,9 @@ import type { PaymentLine } from './types.js';
 export interface RailAnswer {
   /**
    * `charged`: the money moved (capture `amount`); `declined`: it definitely did not (release);
-   * `unknown`: it may have (keep the hold for reconciliation, never charge again).
+   * `unknown`: it may have — the hold is captured at once, so the budget keeps counting it (a
+   * kept hold would expire and free the budget while the money may have moved); reconciliation
+   * corrects the record, never by charging again.
    */
   status: 'charged' | 'declined' | 'unknown';
   /** What was charged (decimal string, ≤ the held amount); default: the intent's amount. */
@@ -85,17 +87,16 @@ export async function governedPayment(
   try {
     answer = await execute(decision);
   } catch (error) {
-    // Below the protocol (connection lost): the money may have moved. Keep the hold.
-    answer = {
-      status: 'unknown',
-      text: `outcome unknown (${error instanceof Error ? error.message : String(error)})`,
-    };
+    // Below the protocol (connection lost): the money may have moved.
+    const why = error instanceof Error ? error.message : String(error);
+    answer = { status: 'unknown', text: `outcome unknown (${why}): counted as spent until reconciled` };
   }
   if (decision.holdId) {
-    if (answer.status === 'charged') {
-      await engine.capture(decision.holdId, answer.amount !== undefined ? { amount: answer.amount } : {});
-    } else if (answer.status === 'declined') {
+    if (answer.status === 'declined') {
       await engine.release(decision.holdId);
+    } else {
+      // Charged, or maybe charged: the budget counts it either way.
+      await engine.capture(decision.holdId, answer.amount !== undefined ? { amount: answer.amount } : {});
     }
   }
   recorder.annotate(line, answer.text);

@@ -32,7 +32,7 @@ export function lineOutcome(outcome: Outcome, hold: HoldFate = 'none'): LineOutc
   if (outcome === 'deny') return 'blocked';
   if (outcome === 'require_approval') return 'pending';
   if (hold === 'held') return 'pending';
-  if (hold === 'released' || hold === 'expired') return 'failed';
+  if (hold === 'released' || hold === 'expired' || hold === 'never') return 'failed';
   return 'allowed';
 }
 
@@ -207,6 +207,18 @@ export class Recorder {
       hold: 'none',
     };
     this.#push(line);
+    return line;
+  }
+
+  /**
+   * Adds a line for a payment a Bursar guard allowed by policy (checked without side effects)
+   * that failed before any budget was held: counted `failed`.
+   */
+  failure(facts: IntentFacts & { code: string; message: string }): PaymentLine {
+    const line = this.refusal(facts);
+    line.decision = 'allow';
+    line.hold = 'never';
+    line.outcome = lineOutcome(line.decision, line.hold);
     return line;
   }
 

@@ -11,8 +11,12 @@ export type LineOutcome = 'allowed' | 'pending' | 'failed' | 'blocked';
 /** Every line outcome, in display order. */
 export const LINE_OUTCOMES: readonly LineOutcome[] = ['allowed', 'pending', 'failed', 'blocked'];
 
-/** What became of the budget a decision held. */
-export type HoldFate = 'captured' | 'released' | 'expired' | 'held' | 'none';
+/**
+ * What became of the budget a decision held: `captured`, `released`, `expired`, still `held`,
+ * `none` (nothing to hold), or `never` — the payment failed before its hold was placed (an x402
+ * seller verifies a payment before holding its budget).
+ */
+export type HoldFate = 'captured' | 'released' | 'expired' | 'held' | 'none' | 'never';
 
 /**
  * One payment (or attempted control change) as the engine decided it. Every field comes from

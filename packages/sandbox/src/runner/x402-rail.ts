@@ -107,8 +107,7 @@ export function describePurchase(
       : `${p.status}${typeof body?.error === 'string' ? ` ${body.error}` : ''}`;
   if (line?.hold === 'released' || line?.hold === 'expired')
     return `${what}: no money moved; the hold was released`;
-  if (p.status >= 500)
-    return `${what}: the outcome is unknown, Bursar keeps it counted until it is reconciled`;
+  if (p.status >= 500) return `${what}: outcome unknown, counted as spent until reconciled`;
   return what;
 }
 
@@ -198,20 +197,38 @@ export async function startScenarioX402(deps: X402Deps, options: ScenarioX402Opt
             return { purchase: result, ...(line ? { line } : {}) };
           }
           const purchase = await buyer.purchase(url, buyOptions);
-          let line: PaymentLine | undefined;
-          if (purchase.payment && sellerGuard) {
-            const status = sellerGuard.status(sellerGuard.paymentIdOf(purchase.payment));
-            const candidate = status ? recorder.lineOf(status) : undefined;
-            if (candidate && !claimed.has(candidate) && candidate.agentId === agentId) line = candidate;
-          }
-          if (!line && purchase.status === 402 && purchase.paymentRequired?.error) {
-            // The guard refused without asking the engine (a replayed or in-flight payment).
+          const status =
+            purchase.payment && sellerGuard
+              ? sellerGuard.status(sellerGuard.paymentIdOf(purchase.payment))
+              : undefined;
+          const engineLine = status ? recorder.lineOf(status) : undefined;
+          let line =
+            engineLine && !claimed.has(engineLine) && engineLine.agentId === agentId ? engineLine : undefined;
+          const facts = {
+            agentId,
+            ...(price !== undefined ? { amount: Money.parse(price, 'USDC').toDecimalString() } : {}),
+            currency: 'USDC',
+            recipient: url,
+            protocol: 'x402',
+          };
+          if (!line && status?.state === 'denied' && !status.holdId) {
+            // Refused by policy before verification: `evaluate`, so nothing held and no strike.
             line = recorder.refusal({
-              agentId,
-              amount: price !== undefined ? Money.parse(price, 'USDC').toDecimalString() : undefined,
-              currency: 'USDC',
-              recipient: url,
-              protocol: 'x402',
+              ...facts,
+              code: status.failure ?? purchase.paymentRequired?.error ?? 'policy_denied',
+              message: 'refused by policy before verification (nothing held)',
+            });
+          } else if (!line && status?.state === 'released' && !status.holdId) {
+            // Allowed by policy, then the facilitator failed before the payer was verified.
+            line = recorder.failure({
+              ...facts,
+              code: status.failure ?? 'verify_error',
+              message: 'allowed by policy; the facilitator failed before any budget was held',
+            });
+          } else if (!line && purchase.status === 402 && purchase.paymentRequired?.error) {
+            // The guard refused without asking the policy (a replayed or in-flight payment).
+            line = recorder.refusal({
+              ...facts,
               code: purchase.paymentRequired.error,
               message: 'refused by the seller guard before the facilitator was asked',
             });
