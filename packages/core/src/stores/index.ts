@@ -8,6 +8,7 @@ export {
   deepFreeze,
   MemoryAgentStateStore,
   MemoryApprovalStore,
+  type MemoryApprovalStoreOptions,
   MemoryAuditStore,
   MemoryIdempotencyStore,
 } from './memory-stores.js';

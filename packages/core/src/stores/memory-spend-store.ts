@@ -159,13 +159,15 @@ export class MemorySpendStore implements SpendStore {
   }
 
   #active(holdId: string, now: number): MutableHold {
-    // Only this hold is checked for expiry: a sweep here would expire other holds without
-    // anyone being told (placeHold and expireHolds return what they expire).
     const hold = this.#holds.get(holdId);
     if (hold && hold.state === 'held' && hold.expiresAt <= now) {
-      this.#returnHeld(hold);
-      hold.state = 'expired';
-      this.#resolve(hold, now);
+      // Refused but not expired here: expiring it inside capture or release would tell no
+      // one. placeHold and expireHolds expire it and return it, so its expiry is reported.
+      throw new BursarError(
+        ErrorCode.HOLD_NOT_ACTIVE,
+        `Hold ${holdId} expired at ${new Date(hold.expiresAt).toISOString()}`,
+        { details: { holdId, state: 'expired', expiresAt: hold.expiresAt }, status: 409 },
+      );
     }
     if (!hold) {
       throw new BursarError(ErrorCode.HOLD_NOT_FOUND, `No hold ${holdId}`, {

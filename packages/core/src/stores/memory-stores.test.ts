@@ -71,3 +71,51 @@ describe('MemorySpendStore retention', () => {
     expect(stats.holds).toBeLessThanOrEqual(2);
   });
 });
+
+describe('MemoryApprovalStore retention and due index', () => {
+  const record = (id: string, createdAt: number, state = 'pending') => ({
+    id,
+    state,
+    version: 1,
+    agentId: 'bot',
+    intentHash: 'abc',
+    createdAt,
+    expiresAt: createdAt + 900_000,
+    data: {},
+  });
+
+  it('forgets resolved records after the retention, so memory does not grow with history', async () => {
+    const store = new MemoryApprovalStore({ resolvedRetentionMs: 3_600_000 });
+    const hour = 3_600_000;
+    for (let i = 0; i < 1_000; i++) {
+      const now = i * hour;
+      await store.create(record(`apr-${i}`, now));
+      expect(await store.update({ ...record(`apr-${i}`, now, 'consumed'), version: 2 }, 1)).toBe(true);
+    }
+    const stats = store.stats();
+    expect(stats.records).toBeLessThanOrEqual(3);
+    expect(stats.dueIndex).toBeLessThanOrEqual(3);
+    // Within the retention a resolved record is still readable.
+    expect((await store.get('apr-999'))?.state).toBe('consumed');
+    await store.listDue({ now: 999 * hour + 900_000 + hour });
+    expect(await store.get('apr-999')).toBeUndefined();
+  });
+
+  it('keeps pending records however old they are (they must be expired first)', async () => {
+    const store = new MemoryApprovalStore({ resolvedRetentionMs: 0 });
+    await store.create(record('old', 0));
+    await store.create(record('new', 10 * 86_400_000));
+    expect((await store.get('old'))?.state).toBe('pending');
+    expect((await store.listDue({ now: 10 * 86_400_000 })).map((r) => r.id)).toEqual(['old']);
+  });
+
+  it('defaults to 24 hours and rejects a bad retention', async () => {
+    const store = new MemoryApprovalStore();
+    await store.create(record('a', 0, 'rejected'));
+    await store.listDue({ now: 900_000 + 86_400_000 - 1 });
+    expect(await store.get('a')).toBeDefined();
+    await store.listDue({ now: 900_000 + 86_400_000 });
+    expect(await store.get('a')).toBeUndefined();
+    expect(() => new MemoryApprovalStore({ resolvedRetentionMs: -1 })).toThrow(/resolvedRetentionMs/);
+  });
+});

@@ -80,15 +80,54 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 }
 
-/** In-memory approval records with compare-and-set updates. */
+/** Options of {@link MemoryApprovalStore}. */
+export interface MemoryApprovalStoreOptions {
+  /**
+   * How long a record that is no longer pending (approved, rejected, expired, consumed) stays
+   * readable, counted from its `expiresAt` (ms). Default 24 hours. Keep it longer than the
+   * engine's `holdTtlMs`: an approved request that is forgotten can no longer be completed.
+   */
+  resolvedRetentionMs?: number;
+}
+
+const DEFAULT_APPROVAL_RETENTION_MS = 86_400_000;
+
+/** When a pending record needs attention. */
+const dueOf = (r: ApprovalRecord): number => r.dueAt ?? r.expiresAt;
+
+/**
+ * In-memory approval records with compare-and-set updates. Pending records are indexed by
+ * due time, so `listDue` costs what it returns; records that are no longer pending are
+ * forgotten `resolvedRetentionMs` after their expiry, so memory does not grow with history.
+ * Time comes from the callers (`createdAt` of new records, `now` of `listDue`).
+ */
 export class MemoryApprovalStore implements ApprovalStore {
   readonly #records = new Map<string, ApprovalRecord>();
+  /** Pending records by due time. An entry whose record moved on is dropped when reached. */
+  readonly #due = new MinHeap<{ at: number; id: string }>();
+  /** Resolved records by when they may be forgotten. */
+  readonly #gc = new MinHeap<{ at: number; id: string }>();
+  readonly #retention: number;
+
+  constructor(options: MemoryApprovalStoreOptions = {}) {
+    const retention = options?.resolvedRetentionMs ?? DEFAULT_APPROVAL_RETENTION_MS;
+    if (typeof retention !== 'number' || !Number.isFinite(retention) || retention < 0) {
+      throw new BursarError(
+        ErrorCode.INVALID_OPTIONS,
+        `MemoryApprovalStore: resolvedRetentionMs must be a non-negative number of ms; got ${String(retention)}`,
+      );
+    }
+    this.#retention = retention;
+  }
 
   async create(record: ApprovalRecord): Promise<void> {
+    this.#evict(record.createdAt);
     if (this.#records.has(record.id)) {
       throw new BursarError(ErrorCode.CONFLICT, `Approval ${record.id} already exists`, { status: 409 });
     }
-    this.#records.set(record.id, deepFreeze(structuredClone(record)));
+    const stored = deepFreeze(structuredClone(record));
+    this.#records.set(record.id, stored);
+    this.#index(stored, undefined);
   }
 
   async get(id: string): Promise<ApprovalRecord | undefined> {
@@ -105,7 +144,9 @@ export class MemoryApprovalStore implements ApprovalStore {
         `Approval update must set version ${expectedVersion + 1}`,
       );
     }
-    this.#records.set(record.id, deepFreeze(structuredClone(record)));
+    const stored = deepFreeze(structuredClone(record));
+    this.#records.set(record.id, stored);
+    this.#index(stored, current);
     return true;
   }
 
@@ -117,6 +158,58 @@ export class MemoryApprovalStore implements ApprovalStore {
       if (args.state === undefined || r.state === args.state) out.push(r);
     }
     return out;
+  }
+
+  async listDue(args: { now: number; limit?: number }): Promise<ApprovalRecord[]> {
+    const { now } = args;
+    const limit = args.limit ?? Number.POSITIVE_INFINITY;
+    this.#evict(now);
+    const out: ApprovalRecord[] = [];
+    const seen = new Set<string>();
+    const due: Array<{ at: number; id: string }> = [];
+    for (let top = this.#due.peek(); top && top.at <= now && out.length < limit; top = this.#due.peek()) {
+      this.#due.pop();
+      if (seen.has(top.id) || this.#stale(top)) continue;
+      seen.add(top.id);
+      out.push(this.#records.get(top.id)!);
+      due.push(top);
+    }
+    // Still due until the caller changes them: keep them indexed.
+    for (const entry of due) this.#due.push(entry);
+    return out;
+  }
+
+  /** Numbers of records kept and of due-index entries (for memory checks). */
+  stats(): { records: number; dueIndex: number } {
+    return { records: this.#records.size, dueIndex: this.#due.size };
+  }
+
+  /** Resolved, forgotten or re-scheduled since this entry was made. */
+  #stale(entry: { at: number; id: string }): boolean {
+    const r = this.#records.get(entry.id);
+    return r?.state !== 'pending' || dueOf(r) !== entry.at;
+  }
+
+  #index(record: ApprovalRecord, previous: ApprovalRecord | undefined): void {
+    if (record.state === 'pending') {
+      if (previous?.state !== 'pending' || dueOf(previous) !== dueOf(record)) {
+        this.#due.push({ at: dueOf(record), id: record.id });
+      }
+    } else if (!previous || previous.state === 'pending') {
+      this.#gc.push({ at: record.expiresAt + this.#retention, id: record.id });
+    }
+  }
+
+  #evict(now: number): void {
+    // Index entries of requests resolved before they fell due: drop them from the top.
+    for (let top = this.#due.peek(); top && top.at <= now && this.#stale(top); top = this.#due.peek()) {
+      this.#due.pop();
+    }
+    for (let top = this.#gc.peek(); top && top.at <= now; top = this.#gc.peek()) {
+      this.#gc.pop();
+      const r = this.#records.get(top.id);
+      if (r && r.state !== 'pending' && r.expiresAt + this.#retention <= now) this.#records.delete(top.id);
+    }
   }
 }
 

@@ -28,6 +28,11 @@ export interface ApprovalRecord {
   intentHash: string;
   createdAt: number;
   expiresAt: number;
+  /**
+   * When a pending record next needs attention: its expiry, or an earlier deadline such as an
+   * escalation (default `expiresAt`). Stores index pending records by it for `listDue`.
+   */
+  dueAt?: number;
   data: Readonly<Record<string, unknown>>;
 }
 
@@ -42,6 +47,13 @@ export interface ApprovalStore {
   update(record: ApprovalRecord, expectedVersion: number): Promise<boolean>;
   /** Records in a state, oldest first. */
   list(args?: { state?: string; limit?: number }): Promise<ApprovalRecord[]>;
+  /**
+   * Pending records whose `dueAt` (else `expiresAt`) is at or before `now`, soonest first, at
+   * most `limit`. Its cost must depend on the records it returns, not on how many records
+   * exist: index pending records by due time (a sorted index, a min-heap). The approval
+   * sweep calls it every few seconds.
+   */
+  listDue(args: { now: number; limit?: number }): Promise<ApprovalRecord[]>;
 }
 
 /** One hash-linked audit record. */

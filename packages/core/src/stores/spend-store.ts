@@ -95,9 +95,14 @@ export interface SpendStore {
    * Commits `amount` (default: all) of a held hold; the rest returns to the budget. `count`
    * counters commit whole. Throws `ERR_BURSAR_HOLD_NOT_FOUND`, `ERR_BURSAR_HOLD_NOT_ACTIVE`
    * (already resolved or expired at `now`) or `ERR_BURSAR_CAPTURE_EXCEEDS_HOLD`.
+   *
+   * A hold past its `expiresAt` that no sweep has expired yet is refused with
+   * `ERR_BURSAR_HOLD_NOT_ACTIVE` and left as it is: only `placeHold` and `expireHolds` expire
+   * holds, and both return what they expire, so every expiry is reported exactly once (the
+   * engine sweeps right after such a refusal and emits `hold.expired`).
    */
   captureHold(holdId: string, options: { amount?: bigint; now: number }): Promise<HoldRecord>;
-  /** Returns the whole hold to the budget. Same errors as capture. */
+  /** Returns the whole hold to the budget. Same errors, and the same handling of an unswept expired hold, as capture. */
   releaseHold(holdId: string, options: { now: number }): Promise<HoldRecord>;
   getHold(holdId: string): Promise<HoldRecord | undefined>;
   /** Expires every hold whose `expiresAt ≤ now` (at most `limit`) and returns them. */

@@ -54,7 +54,11 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<void
  *
  * @example
  * import { storeConformance } from '@bursar/core/testing';
- * storeConformance({ name: 'postgres', create: () => createPostgresStores(pool), cleanup: (s) => truncate() });
+ * storeConformance({
+ *   name: 'postgres',
+ *   factories: { spend: () => new PgSpendStore(pool), approvals: () => new PgApprovalStore(pool) },
+ *   cleanup: () => truncateTables(pool),
+ * });
  */
 export function storeConformance(options: StoreConformanceOptions): void {
   const n = options.concurrency ?? 300;
@@ -283,7 +287,7 @@ export function storeConformance(options: StoreConformanceOptions): void {
           await expectCode(spend().captureHold(h, { now: T0 + 2_000 }), ErrorCode.HOLD_NOT_ACTIVE);
         });
 
-        it('an expired but unswept hold cannot be captured', async () => {
+        it('an expired but unswept hold cannot be captured or released, and the next sweep reports it once', async () => {
           const key = uid('k');
           const h = uid('h');
           await spend().placeHold({
@@ -294,7 +298,13 @@ export function storeConformance(options: StoreConformanceOptions): void {
             expiresAt: T0 + 1_000,
           });
           await expectCode(spend().captureHold(h, { now: T0 + 1_000 }), ErrorCode.HOLD_NOT_ACTIVE);
+          await expectCode(spend().releaseHold(h, { now: T0 + 1_000 }), ErrorCode.HOLD_NOT_ACTIVE);
+          // The refusal did not expire it silently: the sweep still finds it, exactly once.
+          const swept = await spend().expireHolds(T0 + 1_000);
+          expect(swept.map((x) => [x.holdId, x.state, x.captured])).toEqual([[h, 'expired', 0n]]);
+          expect(await spend().expireHolds(T0 + 2_000)).toEqual([]);
           expect((await spend().getCounters([key])).get(key)).toEqual({ used: 0n, held: 0n });
+          await expectCode(spend().captureHold(h, { now: T0 + 2_000 }), ErrorCode.HOLD_NOT_ACTIVE);
         });
 
         it('places a hold id once: the second call returns the existing hold', async () => {
@@ -448,6 +458,28 @@ export function storeConformance(options: StoreConformanceOptions): void {
           const pending = (await s.list({ state: 'pending' })).map((r) => r.id);
           expect(pending).toContain(a);
           expect(pending).not.toContain(b);
+        });
+
+        it('lists due pending records soonest first, by dueAt (else expiresAt)', async () => {
+          const s = stores.approvals!;
+          const [a, b, c, d] = [uid('apr'), uid('apr'), uid('apr'), uid('apr')];
+          await s.create({ ...record(a), dueAt: T0 + 10 });
+          await s.create({ ...record(b), expiresAt: T0 + 5 });
+          await s.create({ ...record(c), dueAt: T0 + 100 });
+          await s.create({ ...record(d, 'rejected'), expiresAt: T0 });
+          const ids = async (now: number, limit?: number) =>
+            (await s.listDue(limit === undefined ? { now } : { now, limit }))
+              .map((r) => r.id)
+              .filter((id) => [a, b, c, d].includes(id));
+          expect(await ids(T0 + 4)).toEqual([]);
+          expect(await ids(T0 + 50)).toEqual([b, a]);
+          expect(await ids(T0 + 50)).toEqual([b, a]); // still due until changed
+          expect((await s.listDue({ now: T0 + 50, limit: 1 })).length).toBe(1);
+          // Resolved: no longer due. Re-scheduled: due at its new time.
+          expect(await s.update({ ...record(b, 'expired'), expiresAt: T0 + 5, version: 2 }, 1)).toBe(true);
+          expect(await s.update({ ...record(a), dueAt: T0 + 200, version: 2 }, 1)).toBe(true);
+          expect(await ids(T0 + 150)).toEqual([c]);
+          expect(await ids(T0 + 250)).toEqual([c, a]);
         });
       });
 
