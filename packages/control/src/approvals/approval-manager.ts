@@ -21,6 +21,7 @@ import {
   ValidationError,
 } from '@bursar/core';
 import { z } from 'zod';
+import { RECHECK_APPROVED } from '../engine/internal.js';
 import type { ApprovalHook, ApprovalHookAnswer } from '../engine/options.js';
 import type { PolicyEngine } from '../engine/policy-engine.js';
 import { isOperatorCapability, type OperatorCapability } from '../operator/index.js';
@@ -30,6 +31,7 @@ import { type ApprovalLevel, type ApprovalManagerOptions, ManagerOptions, norm }
 import {
   approvalsAtLevel,
   currentLevel,
+  dueAt,
   levelDeadline,
   nextRecord,
   type RequestData,
@@ -222,7 +224,8 @@ export class ApprovalManager implements ApprovalHook {
 
   /**
    * Called by the `PolicyEngine` constructor when this manager is its `approvals` option.
-   * A manager serves one engine; attaching a second throws.
+   * A manager serves one engine; attaching a second throws. With `onExpiry: 'allow'`,
+   * `ttlMs` must be shorter than the engine's `holdTtlMs` (else `ERR_BURSAR_INVALID_OPTIONS`).
    */
   attach(engine: PolicyEngine): void {
     if (this.#engine !== undefined && this.#engine !== engine) {
@@ -230,6 +233,14 @@ export class ApprovalManager implements ApprovalHook {
         ErrorCode.INVALID_OPTIONS,
         'This ApprovalManager is already attached to an engine',
       );
+    }
+    if (this.#onExpiry === 'allow' && this.#ttlMs >= engine.holdTtlMs) {
+      // A request never outlives its hold: expiring at the same time, the expiry approval
+      // would always find the hold gone and could never allow anything.
+      const message = `onExpiry 'allow' needs ttlMs (${this.#ttlMs} ms) shorter than the engine's holdTtlMs (${engine.holdTtlMs} ms), else an expired request always finds its hold expired too and is never allowed; lower ttlMs or raise the engine's holdTtlMs, leaving the caller time to complete`;
+      throw new ValidationError(ErrorCode.INVALID_OPTIONS, `Invalid ApprovalManager options: ${message}`, [
+        { path: 'ttlMs', message },
+      ]);
     }
     this.#engine = engine;
     if (this.#sweepMs > 0 && this.#sweep === undefined && !this.#closed) {
@@ -309,6 +320,7 @@ export class ApprovalManager implements ApprovalHook {
       intentHash: intent.hash,
       createdAt: now,
       expiresAt,
+      dueAt: dueAt(expiresAt, data),
       data: data as unknown as Record<string, unknown>,
     };
     try {
@@ -527,7 +539,9 @@ export class ApprovalManager implements ApprovalHook {
    *   `require_approval` reasons count as satisfied). A `deny` now denies and releases the
    *   hold; otherwise the decision is `allow` (or `flag`) with the ORIGINAL `holdId`, which
    *   the caller captures or releases, and an `approved` reason naming the approvers,
-   *   channels, times and reasons. A hold that expired meanwhile denies
+   *   channels, times and reasons. Like an allowed `authorize`, it adds the rules' risk points
+   *   atomically against the policy's risk threshold; one that would cross it denies
+   *   (`risk_threshold_exceeded`) and releases the hold. A hold that expired meanwhile denies
    *   (`approval_hold_expired`). The request becomes `consumed` by compare-and-set, so of
    *   two concurrent calls one wins and the other throws `ERR_BURSAR_APPROVAL_CONSUMED`.
    */
@@ -573,6 +587,7 @@ export class ApprovalManager implements ApprovalHook {
       let outcome: Outcome;
       let reasons: Reason[];
       let policies = s.data.policies;
+      let undoRisk: (() => Promise<void>) | undefined;
       if (hold?.state !== 'held' || hold.expiresAt <= now) {
         outcome = 'deny';
         reasons = [
@@ -586,7 +601,8 @@ export class ApprovalManager implements ApprovalHook {
           approvedReason(s),
         ];
       } else {
-        const evaluated = await engine.evaluate(parsed, { holdId: s.data.holdId });
+        const recheck = await engine[RECHECK_APPROVED](parsed, s.data.holdId);
+        const evaluated = recheck.decision;
         policies = evaluated.policies;
         const rechecked = evaluated.reasons.map((r) =>
           r.outcome === 'require_approval'
@@ -600,10 +616,23 @@ export class ApprovalManager implements ApprovalHook {
               ? 'flag'
               : 'allow';
         reasons = [approvedReason(s), ...rechecked];
+        if (outcome !== 'deny') {
+          // The approved action now counts towards cumulative risk, as an allowed one would.
+          const over = await recheck.addRisk();
+          if (over) {
+            outcome = 'deny';
+            reasons.push(over);
+          } else {
+            undoRisk = recheck.undoRisk;
+          }
+        }
       }
       const next: RequestData = { ...s.data, consumedAt: now, finalOutcome: outcome };
       const won = await this.#store.update(nextRecord(s, 'consumed', next), s.record.version);
-      if (!won) continue;
+      if (!won) {
+        await undoRisk?.();
+        continue;
+      }
       const consumed = readRecord(nextRecord(s, 'consumed', next));
       if (outcome === 'deny') await this.#release(consumed);
       this.events.emit('approval.consumed', { at: now, approval: toView(consumed), finalOutcome: outcome });
@@ -622,12 +651,14 @@ export class ApprovalManager implements ApprovalHook {
    * Expires (or, with `onExpiry: 'allow'`, approves) every pending request past its expiry,
    * and escalates those whose level timed out. Returns how many changed. Runs in the
    * background every `sweepIntervalMs`; reads and votes also apply it to their request.
+   * Asks the store only for the requests that are due (`ApprovalStore.listDue`), so its cost
+   * does not grow with the number of requests ever made.
    */
   async expire(): Promise<number> {
     this.#attached();
     const now = this.#clock.now();
     let changed = 0;
-    for (const record of await this.#store.list({ state: 'pending' })) {
+    for (const record of await this.#store.listDue({ now })) {
       try {
         if (dueAction(readRecord(record), now) === undefined) continue;
         await this.#refresh(record.id);

@@ -68,7 +68,12 @@ export interface ApprovalManagerOptions {
   events?: EventBus;
   /** How long a request stays pending (default 15 minutes; never longer than its hold). */
   ttlMs?: number;
-  /** What expiry means: `deny` (default; the hold is released) or `allow` (approved by `system:expiry`). */
+  /**
+   * What expiry means: `deny` (default; the hold is released) or `allow` (approved by
+   * `system:expiry`). `allow` needs `ttlMs` shorter than the engine's `holdTtlMs` (both
+   * default to 15 minutes), so that the hold outlives the request and the caller has time to
+   * complete it; otherwise attaching to the engine throws `ERR_BURSAR_INVALID_OPTIONS`.
+   */
   onExpiry?: 'deny' | 'allow';
   /** Levels by amount, approver lists, quorum, escalation. Default: one level, quorum 1, any approver. */
   routing?: ApprovalRoutingInput;
@@ -109,8 +114,8 @@ export const ManagerOptions = z.strictObject({
     .strictObject({
       approvals: z
         .custom<ApprovalStore>(
-          (v) => obj(v) && fn(v.create) && fn(v.get) && fn(v.update) && fn(v.list),
-          'must be an ApprovalStore: { create, get, update, list }',
+          (v) => obj(v) && fn(v.create) && fn(v.get) && fn(v.update) && fn(v.list) && fn(v.listDue),
+          'must be an ApprovalStore: { create, get, update, list, listDue }',
         )
         .optional(),
     })

@@ -70,8 +70,17 @@ export function nextRecord(current: Stored, status: ApprovalStatus, data: Reques
     ...current.record,
     state: status,
     version: current.record.version + 1,
+    dueAt: dueAt(current.record.expiresAt, data),
     data: data as unknown as Record<string, unknown>,
   };
+}
+
+/**
+ * When a pending request next needs the sweep: its level's deadline (escalation), else its
+ * expiry. Stores index pending records by it, so a sweep costs the requests that are due.
+ */
+export function dueAt(expiresAt: number, data: Pick<RequestData, 'levelDeadline'>): number {
+  return data.levelDeadline === undefined ? expiresAt : Math.min(data.levelDeadline, expiresAt);
 }
 
 /** The level a request is at. */

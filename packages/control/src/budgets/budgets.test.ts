@@ -240,7 +240,14 @@ describe('budget scopes and currencies', () => {
   });
 
   it('an amount budget only counts its own currency (case-insensitive)', async () => {
-    const { engine } = setup({}, budgetPolicy([{ window: 'daily', maxAmount: 10, currency: 'usdc' }]));
+    // The policy says it also judges EUR: then EUR payments pass this USDC budget untouched.
+    const { engine } = setup(
+      {},
+      {
+        ...budgetPolicy([{ window: 'daily', maxAmount: 10, currency: 'usdc' }]),
+        currencies: ['USDC', 'eur'],
+      },
+    );
     expect(await spend(engine, 10, { currency: 'USDC' })).toBe('allow');
     expect(await spend(engine, 1000, { currency: 'EUR' })).toBe('allow');
     expect(await spend(engine, '0.000001', { currency: 'Usdc' })).toBe('deny');

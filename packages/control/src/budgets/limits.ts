@@ -99,7 +99,8 @@ function makeLimit(
     kind,
     scope: l.scope,
     group: l.group,
-    when: l.when ? compileConditions(l.when, ctx, `${path}.when`) : undefined,
+    // Limits restrict: when in doubt they count.
+    when: l.when ? compileConditions(l.when, ctx, `${path}.when`, { restrictive: true }) : undefined,
     window,
     windowLabel: label,
     zone: ctx.timeZone,

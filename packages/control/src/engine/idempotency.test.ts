@@ -32,7 +32,8 @@ describe('idempotency keys', () => {
     expect(first.outcome).toBe('allow');
     expect(first.replayed).toBeUndefined();
     expect(again).toEqual({ ...first, replayed: true });
-    expect(first.holdId).toBe(`hold_${sha256Hex('research-bot:order-1').slice(0, 32)}`);
+    // Derived from the length-prefixed (agent, key) pair, so a crash cannot make a retry hold twice.
+    expect(first.holdId).toBe(`hold_${sha256Hex('12:research-bot:order-1').slice(0, 32)}`);
     expect((await engine.getBudgetStatus())[0]).toMatchObject({ held: '60.000000' });
     expect(events.filter((e) => e.type === 'hold.placed')).toHaveLength(1);
     // Concurrent repeats: one decides, the others are told it is in progress or replay it.

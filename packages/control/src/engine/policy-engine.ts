@@ -58,8 +58,8 @@ import {
   evaluatePolicy,
   IntentFacts,
   normalizeRecipient,
-  normalizeRecipientPattern,
   type PolicyVerdict,
+  recipientTargetMatches,
 } from '../rules/index.js';
 import {
   runSimulation,
@@ -68,6 +68,7 @@ import {
   type SimulationReport,
 } from '../simulate/index.js';
 import { canonicalTimeZone } from '../time/index.js';
+import { type ApprovedRecheck, RECHECK_APPROVED } from './internal.js';
 import { type ApprovalHook, EngineOptions, type PolicyEngineOptions } from './options.js';
 
 /** A loaded policy: its reference (id, version, content hash) and its validated content. */
@@ -160,6 +161,8 @@ interface Run {
   hold?: HoldRecord;
   holdIsNew: boolean;
   expired: readonly HoldRecord[];
+  /** Risk an allowed outcome adds (added by `authorize` itself; returned for approvals). */
+  risk?: readonly RiskAdd[];
 }
 
 /**
@@ -235,6 +238,11 @@ export class PolicyEngine implements BudgetStatusSource {
   /** The asset registry this engine reads currencies from (integrations map amounts with it). */
   get assets(): AssetRegistry {
     return this.#assets;
+  }
+
+  /** How long a hold lives before it expires (ms): `holdTtlMs`, default 15 minutes. */
+  get holdTtlMs(): number {
+    return this.#holdTtlMs;
   }
 
   /** The IANA zone calendar windows use. */
@@ -368,7 +376,7 @@ export class PolicyEngine implements BudgetStatusSource {
 
     let idemKey: string | undefined;
     if (intent.idempotencyKey !== undefined) {
-      idemKey = `${intent.agentId}:${intent.idempotencyKey}`;
+      idemKey = idempotencyRecordKey(intent.agentId, intent.idempotencyKey);
       let begun: Awaited<ReturnType<BursarStores['idempotency']['begin']>>;
       try {
         begun = await this.#stores.idempotency.begin({
@@ -595,13 +603,7 @@ export class PolicyEngine implements BudgetStatusSource {
           hold = undefined;
           holdIsNew = false;
           outcome = 'deny';
-          reasons.push({
-            code: 'risk_threshold_exceeded',
-            message: `Cumulative risk would exceed the threshold of ${threshold} (now ${added.total}, +${rp.points})`,
-            outcome: 'deny',
-            source: 'risk',
-            details: { total: added.total, points: rp.points, threshold },
-          });
+          reasons.push(riskRaceReason(threshold, added.total, rp.points));
           break;
         }
         effects.risk.push(rp);
@@ -653,7 +655,63 @@ export class PolicyEngine implements BudgetStatusSource {
       }
       if (answer?.approvalId !== undefined) decision.approvalId = answer.approvalId;
     }
-    return { decision, ...(hold ? { hold } : {}), holdIsNew, expired };
+    return { decision, ...(hold ? { hold } : {}), holdIsNew, expired, risk: riskPlan };
+  }
+
+  /**
+   * For `ApprovalManager.complete`: decides an approved intent again as
+   * `evaluate(intent, { holdId })` does, and hands back the risk its rules add, to be added
+   * atomically once the approval turns into an allow or flag, exactly as `authorize` adds it
+   * for an allowed action (an approval must not be a way around cumulative risk).
+   */
+  async [RECHECK_APPROVED](input: IntentInput | ParsedIntent, holdId: string): Promise<ApprovedRecheck> {
+    const intent = this.#intent(input);
+    checkHoldId(holdId);
+    this.#decided = true;
+    const now = this.#clock.now();
+    let run: Run;
+    try {
+      const hold = await this.#stores.spend.getHold(holdId);
+      run = await this.#decide(intent, now, undefined, hold?.state === 'held' ? hold : undefined);
+    } catch (error) {
+      run = { decision: this.#failed(intent, now, error, 'evaluate', false), ...NOTHING_HELD };
+    }
+    const plan = run.risk ?? [];
+    const added: RiskAdd[] = [];
+    const undoRisk = async (): Promise<void> => {
+      const at = this.#clock.now();
+      for (const rp of added.splice(0)) {
+        await this.#stores.agents
+          .addRisk({ ...rp, points: -rp.points, threshold: Number.POSITIVE_INFINITY, now: at })
+          .catch((e: unknown) => this.#report(e, 'undo.risk'));
+      }
+    };
+    const addRisk = async (): Promise<Reason | undefined> => {
+      const at = this.#clock.now();
+      for (const rp of plan) {
+        let result: { ok: boolean; total: number };
+        try {
+          result = await this.#stores.agents.addRisk({ ...rp, now: at });
+        } catch (error) {
+          await undoRisk();
+          this.#report(error, 'approval.risk');
+          return {
+            code: 'internal_error',
+            message: 'An internal error occurred while adding cumulative risk; denied (fail closed)',
+            outcome: 'deny',
+            source: 'system',
+            details: { error: BursarError.isInstance(error) ? error.code : String(error) },
+          };
+        }
+        if (!result.ok) {
+          await undoRisk();
+          return riskRaceReason(rp.threshold, result.total, rp.points);
+        }
+        added.push(rp);
+      }
+      return undefined;
+    };
+    return { decision: run.decision, addRisk, undoRisk };
   }
 
   /** Fills `retryAfterMs` of exceeded rolling rate limits from their per-bucket counters. */
@@ -784,7 +842,8 @@ export class PolicyEngine implements BudgetStatusSource {
    * Commits up to the held amount (default: all of it); the rest returns to every budget
    * the hold touched. `amount` is in the hold's currency. Throws `ERR_BURSAR_HOLD_NOT_FOUND`,
    * `ERR_BURSAR_HOLD_NOT_ACTIVE` (already resolved or expired) or
-   * `ERR_BURSAR_CAPTURE_EXCEEDS_HOLD`.
+   * `ERR_BURSAR_CAPTURE_EXCEEDS_HOLD`. A hold found past its expiry is expired first
+   * (`hold.expired` is emitted once), then the capture throws `ERR_BURSAR_HOLD_NOT_ACTIVE`.
    */
   async capture(holdId: string, options: { amount?: AmountInput | Money } = {}): Promise<HoldResult> {
     checkHoldId(holdId);
@@ -795,10 +854,9 @@ export class PolicyEngine implements BudgetStatusSource {
       if (!current) throw holdNotFound(holdId);
       minor = this.#captureMinor(current, options.amount);
     }
-    const record = await this.#stores.spend.captureHold(
-      holdId,
-      minor === undefined ? { now } : { amount: minor, now },
-    );
+    const record = await this.#stores.spend
+      .captureHold(holdId, minor === undefined ? { now } : { amount: minor, now })
+      .catch((error: unknown) => this.#notActive(error, now));
     const result = this.#holdResult(record);
     this.#emit('hold.captured', () => ({
       ...holdFacts(record, now),
@@ -812,10 +870,28 @@ export class PolicyEngine implements BudgetStatusSource {
   async release(holdId: string): Promise<HoldResult> {
     checkHoldId(holdId);
     const now = this.#clock.now();
-    const record = await this.#stores.spend.releaseHold(holdId, { now });
+    const record = await this.#stores.spend
+      .releaseHold(holdId, { now })
+      .catch((error: unknown) => this.#notActive(error, now));
     const result = this.#holdResult(record);
     this.#emit('hold.released', () => ({ ...holdFacts(record, now), returned: result.returned }));
     return result;
+  }
+
+  /**
+   * A capture or release was refused. When the hold is past its expiry but no sweep has
+   * expired it yet, the store leaves it for the sweep: sweep now, so that its amount returns
+   * and `hold.expired` is emitted (once, by whoever sweeps it), then rethrow.
+   */
+  async #notActive(error: unknown, now: number): Promise<never> {
+    if (BursarError.hasCode(error, ErrorCode.HOLD_NOT_ACTIVE)) {
+      try {
+        this.#emitExpired(await this.#stores.spend.expireHolds(now), now);
+      } catch (e) {
+        this.#report(e, 'expireHolds');
+      }
+    }
+    throw error;
   }
 
   /** Expires every hold past its TTL now (their amounts return) and emits `hold.expired` for each. */
@@ -1139,6 +1215,15 @@ function parseArg<T extends z.ZodType>(schema: T, value: unknown, method: string
   return r.data;
 }
 
+/**
+ * The store key of an idempotency record: the agent id length-prefixed, so that no two
+ * (agent, key) pairs share one (`a` + `b:c` and `a:b` + `c` differ). The hold id is derived
+ * from it, so it inherits the same separation.
+ */
+export function idempotencyRecordKey(agentId: string, key: string): string {
+  return `${agentId.length}:${agentId}:${key}`;
+}
+
 function checkHoldId(holdId: unknown): void {
   if (typeof holdId !== 'string' || holdId.length === 0 || holdId.length > 256) {
     throw new BursarError(ErrorCode.INVALID_ARGUMENT, 'A hold id must be a non-empty string');
@@ -1165,7 +1250,7 @@ function matchKillSwitch(switches: readonly KillSwitch[], facts: IntentFacts): K
         if (
           ks.target !== undefined &&
           r !== undefined &&
-          cachedGlob(normalizeRecipientPattern(ks.target)).matches(r)
+          recipientTargetMatches(ks.target, r, () => facts.host)
         ) {
           return ks;
         }
@@ -1174,6 +1259,17 @@ function matchKillSwitch(switches: readonly KillSwitch[], facts: IntentFacts): K
     }
   }
   return undefined;
+}
+
+/** The denial when adding risk atomically finds the threshold already too close. */
+function riskRaceReason(threshold: number, total: number, points: number): Reason {
+  return {
+    code: 'risk_threshold_exceeded',
+    message: `Cumulative risk would exceed the threshold of ${threshold} (now ${total}, +${points})`,
+    outcome: 'deny',
+    source: 'risk',
+    details: { total, points, threshold },
+  };
 }
 
 function riskReason(policy: CompiledPolicy, total: number, points: number): Reason {

@@ -33,7 +33,13 @@ describe('express options', () => {
     expect(APPROVAL_ID_HEADER).toBe(MAIN_APPROVAL_ID_HEADER);
   });
 
-  it('a request already checked by another policyMiddleware is held once', async () => {
+  // An app-level middleware used to exempt every later one ("one hold per request"), so a
+  // route-level middleware for another action, with its own deny rules and budgets, never
+  // ran. Each middleware now checks the request: the inner one authorizes its own action and
+  // holds its own amount (so the payment counts against the shared daily budget twice), and
+  // both holds are captured with the 2xx response. Only the same middleware entered again,
+  // or an identical intent, is let through without a second hold.
+  it('a second policyMiddleware for another action authorizes too; both holds settle with the response', async () => {
     const h = httpHarness();
     const outer = policyMiddleware({ engine: h.engine, resolveAgent: () => 'a', action: 'outer' });
     const inner = policyMiddleware({ engine: h.engine, resolveAgent: () => 'a', action: 'inner' });
@@ -52,9 +58,9 @@ describe('express options', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ amount: '1', currency: 'USDC' }),
       });
-      expect(await res.json()).toEqual({ action: 'outer' });
-      expect(await eventually(async () => (await h.day()).spent === '1.000000')).toBe(true);
-      expect(await h.day()).toEqual({ spent: '1.000000', held: '0.000000' });
+      expect(await res.json()).toEqual({ action: 'inner' });
+      expect(await eventually(async () => (await h.day()).spent === '2.000000')).toBe(true);
+      expect(await h.day()).toEqual({ spent: '2.000000', held: '0.000000' });
     } finally {
       server.closeAllConnections();
       server.close();

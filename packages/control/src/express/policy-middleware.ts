@@ -10,6 +10,7 @@ import {
   httpGateShape,
   IDEMPOTENCY_HEADER,
   intentFromBody,
+  normalizeActionPath,
   routeAction,
 } from '../guard/http/index.js';
 
@@ -38,11 +39,16 @@ export function defaultExpressAgent(req: Request, res: Response): string | undef
   return typeof local === 'string' ? local : undefined;
 }
 
-/** `"<METHOD> <route path>"` of an Express request (the mount path when no route matched yet). */
+/**
+ * `"<METHOD> <path>"` of an Express request: the matched route's path when there is one
+ * (route-level mounting), else the request path (app-level mounting, before routing), in
+ * both cases normalized (lower case, duplicate and trailing slashes removed), so that
+ * `POST /PAY` and `POST /pay/`, which Express routes to `/pay`, are the action `POST /pay`.
+ */
 export function expressRouteAction(req: Request): string {
   const route = (req as Request & { route?: { path?: unknown } }).route;
   const path = typeof route?.path === 'string' ? `${req.baseUrl}${route.path}` : `${req.baseUrl}${req.path}`;
-  return routeAction(req.method, path);
+  return routeAction(req.method, normalizeActionPath(path));
 }
 
 /**
@@ -58,6 +64,11 @@ export function expressRouteAction(req: Request): string {
  * - allow → `req.bursar = { decision, intent, signal }` and the route runs; the hold is
  *   captured when the response finishes with 2xx, released when it finishes otherwise or the
  *   client disconnects first (exactly once).
+ *
+ * The default action is `"<METHOD> <path>"` with the path lower-cased and without duplicate or
+ * trailing slashes (see {@link expressRouteAction}). Several middlewares on one request each
+ * check it (an app-level one does not exempt a route-level one for another action); see
+ * `HttpGate.decide` for how a nested check holds and what it leaves to the first one.
  *
  * Options are validated here (`ERR_BURSAR_INVALID_OPTIONS`). Internal errors answer 503
  * (fail closed) unless `failOpen` is set. Mount a JSON body parser (`express.json()`) first.
@@ -75,9 +86,10 @@ export function policyMiddleware(options: PolicyMiddlewareOptions): RequestHandl
   const action = o.action;
 
   const handle = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    // Already checked by another policyMiddleware on this request: one hold per request.
-    if (req.bursar) return next();
+    // Every policyMiddleware on the request checks it; only this same middleware, entered
+    // again, or an identical intent already held, is let through without a second hold.
     const outcome = await gate.decide({
+      key: req,
       resolveAgent: () => resolveAgent(req, res),
       extractIntent: () => extractIntent(req, res),
       action:
@@ -90,6 +102,7 @@ export function policyMiddleware(options: PolicyMiddlewareOptions): RequestHandl
         res.status(outcome.status).set(outcome.headers).json(outcome.body);
         return;
       case 'bypass':
+      case 'skip':
         next();
         return;
       case 'proceed': {

@@ -88,7 +88,10 @@ describe('policyPlugin routes and config', () => {
     expect((await none.fastify.inject({ method: 'GET', url: '/bursar/approvals/x' })).statusCode).toBe(404);
   });
 
-  it('a request checked by an outer registration is not checked (and held) again', async () => {
+  // As with Express: an outer registration no longer exempts an inner one for another action.
+  // The inner one authorizes (and holds) its own action; the same registration, or an
+  // identical intent, is not held twice.
+  it('an inner registration for another action checks the request too', async () => {
     const h = httpHarness();
     const fastify = Fastify({ logger: false });
     open.push(
@@ -101,7 +104,37 @@ describe('policyPlugin routes and config', () => {
       child.post('/nested', async (request) => ({ action: request.bursar?.intent.action }));
     });
     const res = await fastify.inject({ method: 'POST', url: '/nested', payload: body });
-    expect(res.json()).toEqual({ action: 'outer' });
+    expect(res.json()).toEqual({ action: 'inner' });
+    expect(await h.day()).toEqual({ spent: '2.000000', held: '0.000000' });
+  });
+
+  it("an inner registration's deny rule applies under an outer one; the outer hold is released", async () => {
+    const h = httpHarness();
+    h.engine.loadPolicy({
+      id: 'inner-blocked',
+      rules: [{ action: 'deny', code: 'inner_blocked', when: { action: 'inner' } }, { action: 'allow' }],
+    });
+    const fastify = Fastify({ logger: false });
+    open.push(
+      () => fastify.close(),
+      () => h.approvals.close(),
+    );
+    await fastify.register(policyPlugin, { engine: h.engine, resolveAgent: () => 'a', action: 'outer' });
+    await fastify.register(async (child) => {
+      await child.register(policyPlugin, { engine: h.engine, resolveAgent: () => 'a', action: 'inner' });
+      child.post('/nested', async () => ({ ran: true }));
+    });
+    fastify.post('/plain', async (request) => ({ action: request.bursar?.intent.action }));
+    const res = await fastify.inject({ method: 'POST', url: '/nested', payload: body });
+    expect(res.statusCode).toBe(403);
+    expect(
+      (res.json() as { error: { decision: { reasons: Array<{ code: string }> } } }).error.decision.reasons[0]!
+        .code,
+    ).toBe('inner_blocked');
+    expect(await h.day()).toEqual({ spent: '0.000000', held: '0.000000' });
+    // Routes outside the child context are checked by the outer registration only.
+    const plain = await fastify.inject({ method: 'POST', url: '/plain', payload: body });
+    expect(plain.json()).toEqual({ action: 'outer' });
     expect(await h.day()).toEqual({ spent: '1.000000', held: '0.000000' });
   });
 

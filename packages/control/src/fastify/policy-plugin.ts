@@ -82,11 +82,13 @@ const plugin: FastifyPluginAsync<PolicyPluginOptions> = async (app, options) => 
   }
 
   app.addHook('preHandler', async (request, reply) => {
-    // Not found, opted out, or already checked by an outer registration (one hold per request).
-    if (request.is404 || request.bursar) return;
+    // Not found or opted out. Every registration checks the request; only the same one, or
+    // an intent identical to one already held, lets it through without a second hold.
+    if (request.is404) return;
     const route = request.routeOptions.config?.bursar;
     if (route === false) return;
     const outcome = await gate.decide({
+      key: request.raw,
       resolveAgent: () => resolveAgent(request, reply),
       extractIntent: () => extractIntent(request, reply),
       action:
@@ -118,6 +120,8 @@ const plugin: FastifyPluginAsync<PolicyPluginOptions> = async (app, options) => 
  * hold is captured when the response finishes with 2xx, released when it finishes otherwise
  * or the client disconnects first. With `approvals`, it also serves
  * `GET /bursar/approvals/:id` (agent-safe status). Options are validated at registration.
+ * Nested registrations each check a request (an outer one does not exempt an inner one for
+ * another action); the same registration, or an identical intent, is not held twice.
  *
  * @example
  * await app.register(async (paid) => {

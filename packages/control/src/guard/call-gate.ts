@@ -38,7 +38,8 @@ export class CallGate {
   async run<R>(args: {
     action: string;
     fields: IntentFields;
-    invoke: () => R | PromiseLike<R>;
+    /** Runs the call once it is allowed; it may still refuse (throw) after seeing the decision. */
+    invoke: (auth: AuthorizedCall) => R | PromiseLike<R>;
     isFailure?: (result: Awaited<R>) => boolean;
     signal?: AbortSignal;
   }): Promise<Awaited<R>> {
@@ -46,7 +47,7 @@ export class CallGate {
     const holdId = auth.decision.holdId;
     let result: Awaited<R>;
     try {
-      result = await args.invoke();
+      result = await args.invoke(auth);
     } catch (error) {
       await releaseQuietly(this.#engine, holdId, this.#onError, 'release');
       throw error;

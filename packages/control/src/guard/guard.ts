@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CallGate } from './call-gate.js';
+import { copyArguments, refuseChanged } from './copy-arguments.js';
 import {
   type CallGateOptions,
   callGateShape,
@@ -47,6 +48,12 @@ const GuardOptionsSchema = z.strictObject({
  * {@link PolicyDeniedError} carrying the decision, and the function does not run.
  * Options are validated here, once (`ERR_BURSAR_INVALID_OPTIONS`).
  *
+ * The arguments are deep-copied when the call starts; `mapArgs`, the policy and the function
+ * all see the copies, so changing an argument object after the call started changes nothing.
+ * Values that cannot be copied faithfully (class instances, functions) are passed as they
+ * are, and if their JSON form changed by the time the call may run, it is refused
+ * (`PolicyDeniedError`, reason `arguments_changed`) and the hold released.
+ *
  * @example
  * const pay = guard(
  *   async (to: string, amount: string) => rails.transfer(to, amount),
@@ -70,13 +77,20 @@ export function guard<A extends unknown[], R, T = unknown>(
   const gate = new CallGate(o);
   const { mapArgs, isFailure } = o;
   const guarded = async function (this: T, ...args: A): Promise<Awaited<R>> {
-    const mapped = mapArgs === undefined ? undefined : await mapArgs(...args);
+    // Copied before anything else: the caller may change its objects while this call waits
+    // for a decision or a human, and what runs must be exactly what was authorized.
+    const copied = copyArguments(args);
+    const values = copied.values as A;
+    const mapped = mapArgs === undefined ? undefined : await mapArgs(...values);
     const fields: IntentFields =
-      mapped?.params !== undefined ? mapped : { ...mapped, params: paramsFromArgs(args) };
+      mapped?.params !== undefined ? mapped : { ...mapped, params: paramsFromArgs(values) };
     return gate.run({
       action,
       fields,
-      invoke: () => fn.apply(this, args),
+      invoke: (auth) => {
+        refuseChanged(copied, auth.decision);
+        return fn.apply(this, values);
+      },
       ...(isFailure !== undefined ? { isFailure } : {}),
     });
   };

@@ -1,6 +1,7 @@
 import { BursarError, ErrorCode } from '@bursar/core';
 import { z } from 'zod';
 import { CallGate } from './call-gate.js';
+import { copyArguments, refuseChanged } from './copy-arguments.js';
 import {
   type CallGateOptions,
   callGateShape,
@@ -73,7 +74,9 @@ const PROTECTED = new WeakSet<object>();
  *
  * Each call is authorized as the tool's name with its input as `params`, waits for
  * approval when required, runs, and is captured on success or released when it throws or
- * returns an MCP error result (`isError: true`).
+ * returns an MCP error result (`isError: true`). The input is deep-copied when the call
+ * starts and the tool runs with that copy (as `guard()` does with its arguments), so what
+ * runs is what was authorized; other arguments (MCP `extra`, AI SDK options) pass as they are.
  *
  * @example
  * const tools = protectTools(
@@ -93,11 +96,14 @@ export function protectTools<const T extends readonly unknown[] | Record<string,
 
   const call = async (
     name: string,
-    input: unknown,
+    rawInput: unknown,
     signal: AbortSignal | undefined,
-    invoke: () => unknown,
+    invoke: (input: unknown) => unknown,
     isFailure?: (result: unknown) => boolean,
   ): Promise<unknown> => {
+    // Copied before anything else: what is authorized is exactly what the tool runs with.
+    const copied = copyArguments([rawInput]);
+    const input = copied.values[0];
     const mapper =
       typeof mapArgs === 'function'
         ? mapArgs
@@ -111,7 +117,10 @@ export function protectTools<const T extends readonly unknown[] | Record<string,
       return await gate.run({
         action: actionOf(name),
         fields,
-        invoke,
+        invoke: (auth) => {
+          refuseChanged(copied, auth.decision);
+          return invoke(input);
+        },
         ...(isFailure !== undefined ? { isFailure } : {}),
         ...(signal !== undefined ? { signal } : {}),
       });
@@ -128,7 +137,13 @@ export function protectTools<const T extends readonly unknown[] | Record<string,
       const withInput = hasInput ? hasInput() : !isMcpExtra(args[0]);
       const input = withInput ? args[0] : undefined;
       const extra = withInput ? args[1] : args[0];
-      return call(name, input, signalIn(extra), () => original.apply(this, args), isMcpErrorResult);
+      return call(
+        name,
+        input,
+        signalIn(extra),
+        (copy) => original.apply(this, withInput ? [copy, ...args.slice(1)] : args),
+        isMcpErrorResult,
+      );
     };
     Object.defineProperty(handler, 'name', { value: original.name, configurable: true });
     PROTECTED.add(handler);
@@ -149,7 +164,7 @@ export function protectTools<const T extends readonly unknown[] | Record<string,
         runManager?: unknown,
         config?: { signal?: AbortSignal },
       ) {
-        return call(name, arg, config?.signal, () => original.call(this, arg, runManager, config));
+        return call(name, arg, config?.signal, (copy) => original.call(this, copy, runManager, config));
       };
       PROTECTED.add(gated);
       Object.defineProperty(wrapped, '_call', { value: gated, writable: true, configurable: true });
@@ -167,7 +182,9 @@ export function protectTools<const T extends readonly unknown[] | Record<string,
       const original = tool.execute as AnyFn;
       if (PROTECTED.has(original)) throw alreadyProtected(where);
       const execute = function (this: unknown, ...args: unknown[]) {
-        return call(name, args[0], signalIn(args[1]), () => original.apply(this, args));
+        return call(name, args[0], signalIn(args[1]), (copy) =>
+          original.apply(this, [copy, ...args.slice(1)]),
+        );
       };
       PROTECTED.add(execute);
       return { ...tool, execute };

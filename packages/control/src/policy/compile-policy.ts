@@ -45,6 +45,11 @@ export interface CompiledPolicy {
   recipients: RecipientIndex;
   groups: AgentGroups;
   limits: CompiledLimit[];
+  /**
+   * Upper-cased currencies this policy judges amounts in (`currencies`, else those of its
+   * amount budgets and amount conditions); undefined: every currency (`'any'`, or none named).
+   */
+  currencies: ReadonlySet<string> | undefined;
   risk: { threshold: number; window: WindowSpec; windowLabel: string } | undefined;
   strikes: { max: number; windowMs: number } | undefined;
 }
@@ -84,8 +89,8 @@ export function compilePolicy(input: unknown, options: CompilePolicyOptions): Co
   const recipients = new RecipientIndex();
   const ctx = { assets: options.assets, timeZone, recipients, issues };
   const rules: CompiledRule[] = policy.rules.map((r, i) => {
-    const conditions = compileConditions(r.when, ctx, `rules.${i}.when`);
     const restrictive = r.action === 'deny' || r.action === 'require_approval';
+    const conditions = compileConditions(r.when, ctx, `rules.${i}.when`, { restrictive });
     return {
       id: r.id,
       action: r.action,
@@ -104,6 +109,7 @@ export function compilePolicy(input: unknown, options: CompilePolicyOptions): Co
     return y.priority - x.priority || x.index - y.index;
   });
   const limits = compileLimits(policy.id, policy.budgets, policy.rateLimits, ctx);
+  const currencies = coveredCurrencies(policy, rules, limits, options.assets, issues);
   if (issues.length > 0) throw invalidPolicy(label, issues);
 
   const riskWindow = policy.risk ? parseWindow(policy.risk.window)! : undefined;
@@ -117,12 +123,43 @@ export function compilePolicy(input: unknown, options: CompilePolicyOptions): Co
     recipients,
     groups: new AgentGroups(policy.agentGroups),
     limits,
+    currencies,
     risk:
       policy.risk && riskWindow
         ? { threshold: policy.risk.threshold, window: riskWindow, windowLabel: policy.risk.window }
         : undefined,
     strikes: policy.strikes ? { max: policy.strikes.max, windowMs: policy.strikes.window } : undefined,
   };
+}
+
+/**
+ * The currencies a policy covers: its explicit list, or the currencies its amount budgets
+ * and amount conditions are written in. Undefined when it covers every currency.
+ */
+function coveredCurrencies(
+  policy: Policy,
+  rules: readonly CompiledRule[],
+  limits: readonly CompiledLimit[],
+  assets: AssetRegistry,
+  issues: ValidationIssue[],
+): ReadonlySet<string> | undefined {
+  const listed = policy.currencies;
+  if (listed === 'any') return undefined;
+  const set = new Set<string>();
+  if (listed !== undefined) {
+    listed.forEach((c, i) => {
+      const asset = assets.get(c);
+      if (!asset) issues.push({ path: `currencies.${i}`, message: `unknown currency "${c}"` });
+      else set.add(asset.symbol.toUpperCase());
+    });
+    return set;
+  }
+  for (const r of rules) if (r.conditions.amountCurrency !== undefined) set.add(r.conditions.amountCurrency);
+  for (const l of limits) {
+    if (l.kind === 'amount' && l.currency !== undefined) set.add(l.currency);
+    if (l.when?.amountCurrency !== undefined) set.add(l.when.amountCurrency);
+  }
+  return set.size > 0 ? set : undefined;
 }
 
 function policyLabel(input: unknown): string {

@@ -35,4 +35,17 @@ describe('the README policy example', () => {
       'require_approval',
     );
   });
+
+  it('denies amounts in currencies it does not cover', async () => {
+    const { engine } = setup({}, parsePolicyText(yamlBlock, { format: 'yaml' }) as never);
+    const d = await engine.authorize({
+      agentId: 'research-7',
+      amount: '5',
+      currency: 'EURC',
+      protocol: 'x402',
+      recipient: 'https://api.openai.example/v1',
+    });
+    expect(d.outcome).toBe('deny');
+    expect(d.reasons[0]).toMatchObject({ code: 'currency_not_covered', details: { covered: ['USDC'] } });
+  });
 });

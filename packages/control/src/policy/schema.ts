@@ -296,6 +296,18 @@ export const Policy = z
     description: Text(2000).optional(),
     /** What applies when no rule matches (default `deny`). */
     defaultAction: Action.default('deny'),
+    /**
+     * The currencies this policy judges amounts in: symbols, or `'any'` for every currency.
+     * Default: the currencies of its amount budgets and amount conditions. An intent with an
+     * amount in a currency outside the set is denied (`currency_not_covered`), so that a rule
+     * or budget written for one currency is not silently skipped by paying in another.
+     */
+    currencies: z
+      .union([
+        z.literal('any'),
+        z.array(CurrencySymbol).min(1, "must list at least one currency, or be 'any'").max(1_000),
+      ])
+      .optional(),
     /** IANA zone for this policy's calendar windows and time conditions (default: the engine's). */
     timeZone: Text(64).optional(),
     /** Named groups of agents, each a list of agent-id globs. */

@@ -15,6 +15,8 @@ async function fires(
     {
       id: 'p',
       defaultAction: 'allow',
+      // Only the rule's conditions are under test, not which currencies the policy covers.
+      currencies: 'any',
       agentGroups: { research: ['research-*', 'analyst'], ops: ['ops-?'] },
       rules: [{ id: 'r', action: 'deny', when, onMissing: 'no_match', ...extra }],
     },

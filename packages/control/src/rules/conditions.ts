@@ -59,6 +59,8 @@ export interface CompiledConditions {
   /** True when a condition reads agent-asserted input (metadata, purpose). */
   advisory: boolean;
   hints: IndexHints;
+  /** Upper-cased currency of an `amount` condition, when there is one. */
+  amountCurrency?: string;
 }
 
 /** What compiling needs from the policy being compiled. */
@@ -72,11 +74,18 @@ export interface CompileContext {
 
 const DAY_INDEX: Record<string, number> = { mon: 0, tue: 1, wed: 2, thu: 3, fri: 4, sat: 5, sun: 6 };
 
-/** Compiles a `when` block; problems are appended to `ctx.issues` with their paths. */
+/**
+ * Compiles a `when` block; problems are appended to `ctx.issues` with their paths.
+ * `restrictive` says whether what the conditions select is restricted (a deny or
+ * require_approval rule, a budget or rate limit): a recipient that names a user
+ * (`user@host`) then counts as its host, and is treated as not on any list a negated
+ * condition names; for conditions that would allow or flag it, it never matches.
+ */
 export function compileConditions(
   when: Conditions | undefined,
   ctx: CompileContext,
   path: string,
+  options: { restrictive: boolean } = { restrictive: true },
 ): CompiledConditions {
   const tests: ConditionTest[] = [];
   const labels: string[] = [];
@@ -109,9 +118,11 @@ export function compileConditions(
       s.facts.currency === undefined ? MISSING : set.has(s.facts.currency) ? TRUE : FALSE,
     );
   }
+  let amountCurrency: string | undefined;
   if (when.amount) {
     const compiled = compileAmount(when, ctx, `${path}.amount`);
     if (compiled) {
+      amountCurrency = compiled.currency;
       add('amount', compiled.test);
       const only = new Set([compiled.currency]);
       hints.currencies = hints.currencies ? new Set([...hints.currencies].filter((c) => only.has(c))) : only;
@@ -136,12 +147,19 @@ export function compileConditions(
   }
   if (when.recipient) {
     const r = when.recipient;
-    const id = ctx.recipients.add(r);
+    const id = ctx.recipients.add(r, (message) => ctx.issues.push({ path: `${path}.recipient`, message }));
     const negate = r.not === true;
+    const restrictive = options.restrictive;
     if (!negate) hints.recipient = id;
     add('recipient', (s) => {
       const recipient = s.facts.recipient;
       if (recipient === undefined) return MISSING;
+      if (s.facts.recipientUserinfo) {
+        // `https://user@host/…` is never what lets something through; what restricts its
+        // host restricts it, and it is on no allow list.
+        if (!restrictive) return FALSE;
+        if (negate) return TRUE;
+      }
       return (s.recipientHits(recipient)[id] === 1) !== negate ? TRUE : FALSE;
     });
   }
@@ -180,7 +198,7 @@ export function compileConditions(
       });
     }
   }
-  return { tests, labels, advisory, hints };
+  return { tests, labels, advisory, hints, ...(amountCurrency !== undefined ? { amountCurrency } : {}) };
 }
 
 function compileAmount(

@@ -28,6 +28,12 @@ const DENY = 3;
  */
 export function evaluatePolicy(policy: CompiledPolicy, facts: IntentFacts): PolicyVerdict {
   const scope = new PolicyScope(facts, policy.recipients, policy.groups);
+  const covered = policy.currencies;
+  if (covered !== undefined && facts.intent.amount !== undefined && !covered.has(facts.currency!)) {
+    // Its rules and budgets are written for other currencies: none of them could judge this
+    // amount, so the policy cannot allow it (fail closed), rather than skipping them all.
+    return { policy, outcome: 'deny', reasons: [notCovered(policy, facts, covered)], riskPoints: 0, scope };
+  }
   const kept: Array<{ rule: CompiledRule; missing: string[] | undefined }> = [];
   let decided: CompiledRule | undefined;
   let decidedMissing: string[] | undefined;
@@ -81,6 +87,21 @@ export function evaluatePolicy(policy: CompiledPolicy, facts: IntentFacts): Poli
   }
   for (const k of kept) if (k.rule.severity > outcomeSeverity(outcome)) outcome = k.rule.action;
   return { policy, outcome, reasons, riskPoints, scope };
+}
+
+function notCovered(policy: CompiledPolicy, facts: IntentFacts, covered: ReadonlySet<string>): Reason {
+  const currency = facts.intent.amount!.currency;
+  const list = [...covered].sort();
+  const explicit = Array.isArray(policy.policy.currencies);
+  return {
+    code: 'currency_not_covered',
+    message: `Policy ${policy.ref.id} judges amounts in ${list.join(', ')} only${explicit ? '' : ' (the currencies of its budgets and amount rules)'}; ${facts.intent.amount!.toDecimalString()} ${currency} is not covered. List ${currency} in the policy's currencies (or set currencies: 'any') to let its rules decide it`,
+    outcome: 'deny',
+    source: 'system',
+    policyId: policy.ref.id,
+    currency,
+    details: { currency, covered: list },
+  };
 }
 
 function ruleReason(policy: CompiledPolicy, rule: CompiledRule, missing: string[] | undefined): Reason {

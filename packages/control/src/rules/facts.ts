@@ -1,5 +1,5 @@
 import type { ParsedIntent } from '@bursar/core';
-import { normalizeRecipient, recipientHost } from './recipient.js';
+import { canonicalRecipient, recipientHost } from './recipient.js';
 
 /**
  * The facts about one intent that rules and limits read, computed at most once per
@@ -13,8 +13,7 @@ export class IntentFacts {
   readonly currency: string | undefined;
   /** Lower-cased CAIP-2 network, when the intent has one. */
   readonly network: string | undefined;
-  #recipient: string | null | undefined;
-  #host: string | null | undefined;
+  #forms: RecipientForms | null | undefined;
 
   constructor(intent: ParsedIntent, now: number) {
     this.intent = intent;
@@ -23,28 +22,37 @@ export class IntentFacts {
     this.network = intent.network?.toLowerCase();
   }
 
-  /** The recipient in comparison form (see `normalizeRecipient`). */
+  /** The recipient in comparison form (see `canonicalRecipient`), without any user part. */
   get recipient(): string | undefined {
-    if (this.#recipient === undefined) {
-      const raw = this.intent.recipient;
-      this.#recipient = raw === undefined ? null : recipientForms(raw).normalized;
-    }
-    return this.#recipient ?? undefined;
+    return this.#recipientForms()?.normalized;
   }
 
   /** The recipient's host name, when it is a URL or a host. */
   get host(): string | undefined {
-    if (this.#host === undefined) {
+    return this.#recipientForms()?.host;
+  }
+
+  /**
+   * True when the recipient URL names a user (`user:password@host`). Such a recipient is
+   * compared as its host for rules that restrict, and never matches a rule that allows.
+   */
+  get recipientUserinfo(): boolean {
+    return this.#recipientForms()?.userinfo === true;
+  }
+
+  #recipientForms(): RecipientForms | undefined {
+    if (this.#forms === undefined) {
       const raw = this.intent.recipient;
-      this.#host = raw === undefined ? null : (recipientForms(raw).host ?? null);
+      this.#forms = raw === undefined ? null : recipientForms(raw);
     }
-    return this.#host ?? undefined;
+    return this.#forms ?? undefined;
   }
 }
 
 interface RecipientForms {
   normalized: string;
   host: string | undefined;
+  userinfo: boolean;
 }
 
 const forms = new Map<string, RecipientForms>();
@@ -53,8 +61,8 @@ const forms = new Map<string, RecipientForms>();
 function recipientForms(raw: string): RecipientForms {
   let f = forms.get(raw);
   if (!f) {
-    const normalized = normalizeRecipient(raw);
-    f = { normalized, host: recipientHost(normalized) };
+    const { value, userinfo } = canonicalRecipient(raw);
+    f = { normalized: value, host: recipientHost(value), userinfo };
     if (forms.size >= 10_000) forms.clear();
     forms.set(raw, f);
   }

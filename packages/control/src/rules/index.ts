@@ -15,13 +15,18 @@ export { IntentFacts } from './facts.js';
 export { cachedGlob, GlobSet, globToRegExp, isGlob, literalPrefix, literalSuffix } from './glob.js';
 export { compileOperators, compilePath, compilePattern, type ValueTest } from './param-operators.js';
 export {
+  canonicalRecipient,
+  canonicalRecipientPattern,
   compileRecipientGlob,
   normalizeDomain,
   normalizeRecipient,
   normalizeRecipientPattern,
+  type RecipientForm,
   RecipientIndex,
+  type RecipientPatternForm,
   type RecipientPatterns,
   recipientHost,
+  recipientTargetMatches,
 } from './recipient.js';
 export { RuleIndex } from './rule-index.js';
 export { and, FALSE, MISSING, TRUE, type Tri } from './tri.js';

@@ -21,6 +21,11 @@ export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 /** What an adapter learned from its framework's request. */
 export interface GateRequest {
+  /**
+   * The request's identity (Node's `IncomingMessage`), shared by every integration that
+   * sees it: what each one admitted is remembered per request.
+   */
+  key: object;
   resolveAgent: () => unknown;
   extractIntent: () => unknown;
   /** The default action (`"<METHOD> <route>"`), used when the fields name none. */
@@ -41,7 +46,19 @@ export interface GateAnswer {
 export type GateOutcome =
   | GateAnswer
   | { kind: 'proceed'; decision: Decision; intent: ParsedIntent }
-  | { kind: 'bypass' };
+  /** failOpen: the policy could not be checked; let it through without a decision. */
+  | { kind: 'bypass' }
+  /** Already admitted for exactly this (this gate, or an identical intent): go on, hold nothing. */
+  | { kind: 'skip' };
+
+/** What the gates on one request admitted: which gates, and the hashes of their intents. */
+interface Admitted {
+  gates: Set<HttpGate>;
+  hashes: Set<string>;
+}
+
+/** Per request (weakly held, so a finished request leaves nothing behind). */
+const admittedByRequest = new WeakMap<object, Admitted>();
 
 type Options = HttpGateOptions<never, never>;
 
@@ -72,8 +89,21 @@ export class HttpGate {
     report(this.#onError, error, operation);
   }
 
-  /** Decides on a request. Never throws: every failure is an answer (or a logged bypass). */
+  /**
+   * Decides on a request. Never throws: every failure is an answer (or a logged bypass).
+   *
+   * Several integrations on one request (an app-level middleware and a route-level one, or
+   * nested plugin registrations) each check it: a gate that already admitted this request
+   * lets it through (`skip`), and so does an intent identical to one already admitted (it
+   * is held already). Any other intent (another action, other fields) is authorized too,
+   * with its own hold settled with the response. Such a nested check leaves the
+   * idempotency key and the approval retry to the first gate: it authorizes without the
+   * key, and a nested `require_approval` is denied (`approval_unavailable`), because one
+   * response cannot carry two approval requests.
+   */
   async decide(req: GateRequest): Promise<GateOutcome> {
+    const admitted = admittedByRequest.get(req.key);
+    if (admitted?.gates.has(this)) return { kind: 'skip' };
     let agentId: unknown;
     try {
       agentId = await req.resolveAgent();
@@ -107,11 +137,15 @@ export class HttpGate {
         },
       ]);
     }
+    const nested = admitted !== undefined;
     let intent: ParsedIntent;
     try {
+      const { idempotencyKey: given, ...rest } = fields;
+      // A nested check must not reuse the first gate's key: same key, other intent is a conflict.
+      const idempotencyKey = nested ? undefined : (given ?? key);
       intent = this.engine.parseIntent({
-        ...fields,
-        ...(key !== undefined && fields.idempotencyKey === undefined ? { idempotencyKey: key } : {}),
+        ...rest,
+        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
         action: fields.action ?? req.action,
         agentId,
       } as IntentInput);
@@ -120,8 +154,12 @@ export class HttpGate {
       if (issues) return invalid(issues);
       return this.#unavailable(error, 'parseIntent');
     }
+    // The hash covers what is done, not the key: an identical intent is already held.
+    if (admitted?.hashes.has(intent.hash)) return { kind: 'skip' };
 
-    if (req.approvalId !== undefined) return this.#retry(agentId, req.approvalId, intent);
+    if (req.approvalId !== undefined && !nested) {
+      return this.#admit(req.key, await this.#retry(agentId, req.approvalId, intent));
+    }
 
     let decision: Decision;
     try {
@@ -143,17 +181,33 @@ export class HttpGate {
       );
     }
     if (decision.outcome === 'require_approval') {
-      if (decision.approvalId === undefined || this.approvals === undefined) {
+      if (decision.approvalId === undefined || this.approvals === undefined || nested) {
         await releaseQuietly(this.engine, decision.holdId, this.#onError, 'release');
         return answer(
           403,
           'approval_unavailable',
-          'The policy requires approval, but no approval workflow is configured; denied (fail closed)',
+          nested
+            ? 'The policy requires approval for a check nested in another one on this request; only the first check of a request can wait for approval; denied (fail closed)'
+            : 'The policy requires approval, but no approval workflow is configured; denied (fail closed)',
         );
       }
       return this.#pending(decision.approvalId);
     }
-    return this.#final(decision, intent, true);
+    return this.#admit(req.key, this.#final(decision, intent, true));
+  }
+
+  /** Remembers an admitted request, so that this gate and an identical intent are not held twice. */
+  #admit(key: object, outcome: GateOutcome): GateOutcome {
+    if (outcome.kind === 'proceed') {
+      let admitted = admittedByRequest.get(key);
+      if (!admitted) {
+        admitted = { gates: new Set(), hashes: new Set() };
+        admittedByRequest.set(key, admitted);
+      }
+      admitted.gates.add(this);
+      admitted.hashes.add(outcome.intent.hash);
+    }
+    return outcome;
   }
 
   /** The retry of a request under an approval: complete it for exactly this intent, once. */
@@ -303,6 +357,19 @@ export function intentFromBody(body: unknown): HttpIntentFields {
 /** `"<METHOD> <path>"`, the default action of a route. */
 export function routeAction(method: string, path: string | undefined): string {
   return `${method.toUpperCase()} ${path || '/'}`;
+}
+
+/**
+ * A request path as an action names it: lower case, duplicate slashes collapsed, no
+ * trailing slash (`/PAY/`, `//pay` → `/pay`). Express routes case-insensitively and ignores
+ * one trailing slash by default, so every spelling that reaches a route gets one action.
+ */
+export function normalizeActionPath(path: string): string {
+  const p = path
+    .toLowerCase()
+    .replace(/\/{2,}/g, '/')
+    .replace(/\/+$/, '');
+  return p === '' ? '/' : p;
 }
 
 /** The first value of a header that may repeat. */

@@ -9,6 +9,7 @@ export {
   headerValue,
   IDEMPOTENCY_HEADER,
   intentFromBody,
+  normalizeActionPath,
   routeAction,
 } from './http-gate.js';
 export {
