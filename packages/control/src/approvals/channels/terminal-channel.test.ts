@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -119,15 +119,26 @@ describe('terminalChannel', () => {
 });
 
 // ─── A real pseudo-terminal ─────────────────────────────────────────────────────────────
-// Python's pty module runs the child with a real TTY as stdin/stdout; what the test writes
-// to Python's stdin is typed into that terminal.
+// The child runs with a real TTY as stdin/stdout, made by Python's pty module or, where there
+// is no python3, by util-linux `script`; what the test writes to their stdin is typed into
+// that terminal.
 
 const child = fileURLToPath(new URL('../__fixtures__/terminal-child.ts', import.meta.url));
 const packageDir = fileURLToPath(new URL('../../..', import.meta.url));
 const PTY = 'import pty, sys\nsys.exit(pty.spawn(sys.argv[1:]) >> 8)';
+const has = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The command that runs `argv` in a pseudo-terminal on this machine. */
+function ptyCommand(argv: string[]): [string, string[]] {
+  if (has('python3', ['--version'])) return ['python3', ['-c', PTY, ...argv]];
+  if (has('script', ['--version'])) return ['script', ['-qefc', argv.map(quote).join(' '), '/dev/null']];
+  throw new Error('The pseudo-terminal test needs python3 or util-linux `script` on PATH');
+}
 
 function runInPty(timeoutMs: number) {
-  const proc = spawn('python3', ['-c', PTY, process.execPath, '--import', 'tsx', child, String(timeoutMs)], {
+  const [cmd, args] = ptyCommand([process.execPath, '--import', 'tsx', child, String(timeoutMs)]);
+  const proc = spawn(cmd, args, {
     cwd: packageDir,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
     stdio: ['pipe', 'pipe', 'pipe'],
