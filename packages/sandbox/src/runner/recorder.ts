@@ -190,22 +190,9 @@ export class Recorder {
    * call without a capability (the engine threw), or a guard's own refusal (an x402 replay).
    */
   refusal(facts: IntentFacts & { code: string; message: string }): PaymentLine {
-    const recipient = this.#display(facts.recipient);
-    const line: PaymentLine = {
-      seq: this.lines.length + 1,
-      agentId: facts.agentId,
-      action: facts.action ?? 'payment',
-      ...(facts.protocol && PROTOCOLS.has(facts.protocol) ? { protocol: facts.protocol as Protocol } : {}),
-      ...(facts.amount !== undefined ? { amount: facts.amount } : {}),
-      ...(facts.currency !== undefined ? { currency: facts.currency } : {}),
-      ...(recipient !== undefined ? { recipient } : {}),
-      decision: 'deny',
-      outcome: 'blocked',
-      reasonCode: facts.code,
-      reason: facts.message,
-      replayed: false,
-      hold: 'none',
-    };
+    const line = this.#line(facts, 'deny', 'none', false);
+    line.reasonCode = facts.code;
+    line.reason = facts.message;
     this.#push(line);
     return line;
   }
@@ -236,11 +223,10 @@ export class Recorder {
     this.#scope.getStore()?.push(line);
   }
 
-  #add(facts: IntentFacts, decision: Decision, replayed: boolean): PaymentLine {
-    const reason = headlineReason(decision, this.#assets);
+  /** A new line from the intent's facts (recipient shown as configured), not yet pushed. */
+  #line(facts: IntentFacts, decision: Outcome, hold: HoldFate, replayed: boolean): PaymentLine {
     const recipient = this.#display(facts.recipient);
-    const hold: HoldFate = decision.holdId && !replayed ? 'held' : 'none';
-    const line: PaymentLine = {
+    return {
       seq: this.lines.length + 1,
       agentId: facts.agentId,
       action: facts.action ?? 'payment',
@@ -248,14 +234,23 @@ export class Recorder {
       ...(facts.amount !== undefined ? { amount: facts.amount } : {}),
       ...(facts.currency !== undefined ? { currency: facts.currency } : {}),
       ...(recipient !== undefined ? { recipient } : {}),
-      decision: decision.outcome,
-      outcome: lineOutcome(decision.outcome, hold),
+      decision,
+      outcome: lineOutcome(decision, hold),
       reasonCode: 'none',
       reason: '',
       replayed,
       hold,
     };
-    setReason(line, reason);
+  }
+
+  #add(facts: IntentFacts, decision: Decision, replayed: boolean): PaymentLine {
+    const line = this.#line(
+      facts,
+      decision.outcome,
+      decision.holdId && !replayed ? 'held' : 'none',
+      replayed,
+    );
+    setReason(line, headlineReason(decision, this.#assets));
     this.#push(line);
     if (!replayed) {
       this.#byIntent.set(decision.intentId, line);
