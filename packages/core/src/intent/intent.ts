@@ -10,6 +10,7 @@ import {
 } from '../errors/index.js';
 import { canonicalHash } from '../hash/index.js';
 import { type IntentId, newIntentId } from '../ids/index.js';
+import { frozenCopy } from '../internal/frozen-copy.js';
 import { type AssetRegistry, defaultAssets, Money } from '../money/index.js';
 
 /** Payment rails an intent may name. `custom` covers anything else. */
@@ -135,9 +136,9 @@ export function parseIntent(input: unknown, options: ParseIntentOptions = {}): P
     ...(v.protocol !== undefined ? { protocol: v.protocol } : {}),
     ...(v.network !== undefined ? { network: v.network } : {}),
     ...(v.purpose !== undefined ? { purpose: v.purpose } : {}),
-    params: Object.freeze({ ...(v.params ?? {}) }),
+    params: frozenCopy(v.params),
     ...(v.idempotencyKey !== undefined ? { idempotencyKey: v.idempotencyKey } : {}),
-    metadata: Object.freeze({ ...(v.metadata ?? {}) }),
+    metadata: frozenCopy(v.metadata),
     createdAt: (options.clock ?? systemClock).now(),
     hash: '',
   };

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BursarError, ErrorCode } from '../errors/index.js';
 import { AssetRegistry } from './asset.js';
-import { MAX_MINOR_UNITS, Money } from './money.js';
+import { formatMinor, MAX_MINOR_UNITS, Money } from './money.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -143,6 +143,51 @@ describe('arithmetic and formatting', () => {
     expect(Money.fromMinor(7n, new AssetRegistry().register({ symbol: 'PTS', decimals: 0 })).format()).toBe(
       '7 PTS',
     );
+  });
+});
+
+/** formatMinor as first written (padStart, slices, a regex), kept as the reference. */
+function formatMinorReference(minor: bigint, decimals: number, trim: boolean): string {
+  const negative = minor < 0n;
+  const abs = negative ? -minor : minor;
+  let text: string;
+  if (decimals === 0) {
+    text = abs.toString();
+  } else {
+    const s = abs.toString().padStart(decimals + 1, '0');
+    let whole = s.slice(0, s.length - decimals);
+    let frac = s.slice(s.length - decimals);
+    if (trim) {
+      frac = frac.replace(/0+$/, '');
+      if (frac.length < Math.min(2, decimals)) frac = frac.padEnd(Math.min(2, decimals), '0');
+    }
+    whole = whole || '0';
+    text = frac ? `${whole}.${frac}` : whole;
+  }
+  return negative ? `-${text}` : text;
+}
+
+describe('formatMinor', () => {
+  it('formats exactly as the reference does, for any amount, decimals and trim (property)', () => {
+    const minor = fc.oneof(
+      fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }),
+      fc.bigInt({ min: -1000n, max: 1000n }),
+      fc.constantFrom(0n, 1n, 10n, 100n, 1_000_000n, 25_000_000n, MAX_MINOR_UNITS),
+    );
+    fc.assert(
+      fc.property(minor, fc.integer({ min: 0, max: 30 }), fc.boolean(), (m, d, trim) => {
+        expect(formatMinor(m, d, trim)).toBe(formatMinorReference(m, d, trim));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('keeps every decimal, or trims to at least two', () => {
+    expect(formatMinor(25_000_000n, 6)).toBe('25.000000');
+    expect(formatMinor(25_000_000n, 6, true)).toBe('25.00');
+    expect(formatMinor(1n, 6, true)).toBe('0.000001');
+    expect(formatMinor(-5n, 1, true)).toBe('-0.5');
+    expect(formatMinor(0n, 0)).toBe('0');
   });
 });
 

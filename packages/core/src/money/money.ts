@@ -343,15 +343,17 @@ export function formatMinor(minor: bigint, decimals: number, trim = false): stri
   if (decimals === 0) {
     text = abs.toString();
   } else {
-    const s = abs.toString().padStart(decimals + 1, '0');
-    let whole = s.slice(0, s.length - decimals);
-    let frac = s.slice(s.length - decimals);
+    // Budget reasons format several amounts per decision: no regex, no padding when the
+    // digits already reach past the decimal point.
+    let s = abs.toString();
+    if (s.length <= decimals) s = s.padStart(decimals + 1, '0');
+    const point = s.length - decimals;
+    let end = s.length;
     if (trim) {
-      frac = frac.replace(/0+$/, '');
-      if (frac.length < Math.min(2, decimals)) frac = frac.padEnd(Math.min(2, decimals), '0');
+      const keep = point + Math.min(2, decimals);
+      while (end > keep && s.charCodeAt(end - 1) === 48 /* '0' */) end--;
     }
-    whole = whole || '0';
-    text = frac ? `${whole}.${frac}` : whole;
+    text = `${s.slice(0, point)}.${s.slice(point, end)}`;
   }
   return negative ? `-${text}` : text;
 }

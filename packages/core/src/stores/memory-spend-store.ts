@@ -1,21 +1,25 @@
 import { BursarError, ErrorCode } from '../errors/index.js';
+import { frozenCopy } from '../internal/frozen-copy.js';
 import { MinHeap } from './min-heap.js';
 import type {
   CounterCheck,
   CounterUsage,
   HoldRecord,
+  HoldState,
   PlaceHoldRequest,
   PlaceHoldResult,
   SpendStore,
 } from './spend-store.js';
 
+type HoldCounter = HoldRecord['counters'][number];
+
 interface Counter {
   used: bigint;
   held: bigint;
   retainUntil: number;
+  /** The last hold entry made for this counter (see `counterEntry`). */
+  entry: HoldCounter | undefined;
 }
-
-type MutableHold = { -readonly [K in keyof HoldRecord]: HoldRecord[K] };
 
 export interface MemorySpendStoreOptions {
   /** How long resolved holds stay readable through `getHold` (ms). Default 1 hour. */
@@ -26,13 +30,19 @@ export interface MemorySpendStoreOptions {
  * The zero-config spend store. Every operation runs synchronously inside one call, so on a
  * single Node process it is atomic; memory is bounded by retention (old window buckets and
  * resolved holds are dropped), not by history.
+ *
+ * Hold records are frozen when made and replaced, never changed, when a hold is resolved:
+ * the stored record can be handed to callers as it is, with no copy per call.
  */
 export class MemorySpendStore implements SpendStore {
   readonly #counters = new Map<string, Counter>();
-  readonly #holds = new Map<string, MutableHold>();
-  readonly #expiry = new MinHeap<{ at: number; holdId: string }>();
-  readonly #counterGc = new MinHeap<{ at: number; key: string }>();
-  readonly #holdGc = new MinHeap<{ at: number; holdId: string }>();
+  readonly #holds = new Map<string, HoldRecord>();
+  /** Hold ids by expiry. */
+  readonly #expiry = new MinHeap<string>();
+  /** Counter keys by when they may be forgotten. */
+  readonly #counterGc = new MinHeap<string>();
+  /** Resolved hold ids by when they may be forgotten. */
+  readonly #holdGc = new MinHeap<string>();
   readonly #retention: number;
 
   constructor(options: MemorySpendStoreOptions = {}) {
@@ -46,47 +56,61 @@ export class MemorySpendStore implements SpendStore {
   /** Synchronous form of {@link placeHold}, for callers that batch in-process. */
   placeHoldSync(request: PlaceHoldRequest): PlaceHoldResult {
     validateRequest(request);
-    const { now } = request;
+    const { now, checks } = request;
     const expired = this.#sweep(now);
-    const usage = request.checks.map((c) => this.#usage(c));
+    const usage: CounterUsage[] = [];
+    // Indexed loops on this path: for-of over frozen arrays (hold counters, cached sum keys)
+    // allocates an iterator per loop on Node 20.
+    for (let i = 0; i < checks.length; i++) usage.push(this.#usage(checks[i]!));
     const existing = this.#holds.get(request.holdId);
-    if (existing) {
-      return { ok: true, hold: snapshot(existing), existing: true, usage, expired };
+    if (existing) return { ok: true, hold: existing, existing: true, usage, expired };
+    let exceeded: CounterUsage[] | undefined;
+    for (let i = 0; i < usage.length; i++) {
+      const u = usage[i]!;
+      if (u.used + u.held + u.requested > u.limit) {
+        if (exceeded === undefined) exceeded = [];
+        exceeded.push(u);
+      }
     }
-    const exceeded = usage.filter((u) => u.used + u.held + u.requested > u.limit);
-    if (exceeded.length > 0) return { ok: false, exceeded, usage, expired };
+    if (exceeded) return { ok: false, exceeded, usage, expired };
 
-    for (const c of request.checks) {
+    // Sized up front, not grown by push: a frozen array keeps the spare capacity pushes
+    // leave (17 slots for 3 counters) for as long as the hold is retained.
+    const counters = new Array<HoldCounter>(checks.length);
+    for (let i = 0; i < checks.length; i++) {
+      const c = checks[i]!;
       let counter = this.#counters.get(c.key);
       if (!counter) {
-        counter = { used: 0n, held: 0n, retainUntil: c.retainUntil };
+        counter = { used: 0n, held: 0n, retainUntil: c.retainUntil, entry: undefined };
         this.#counters.set(c.key, counter);
-        this.#counterGc.push({ at: c.retainUntil, key: c.key });
+        this.#counterGc.push(c.retainUntil, c.key);
       } else if (c.retainUntil > counter.retainUntil) {
         counter.retainUntil = c.retainUntil;
       }
       counter.held += c.amount;
+      counters[i] = counterEntry(counter, c);
     }
-    const hold: MutableHold = {
+    const hold: HoldRecord = Object.freeze({
       holdId: request.holdId,
       state: 'held',
       amount: request.amount,
       captured: 0n,
-      counters: Object.freeze(
-        request.checks.map((c) =>
-          Object.freeze({ limitId: c.limitId, kind: c.kind, key: c.key, amount: c.amount }),
-        ),
-      ),
+      counters: Object.freeze(counters),
       createdAt: now,
       expiresAt: request.expiresAt,
-      meta: Object.freeze({ ...(request.meta ?? {}) }),
-    };
+      meta: frozenCopy(request.meta),
+    });
     this.#holds.set(hold.holdId, hold);
-    this.#expiry.push({ at: hold.expiresAt, holdId: hold.holdId });
-    return { ok: true, hold: snapshot(hold), existing: false, usage, expired };
+    this.#expiry.push(hold.expiresAt, hold.holdId);
+    return { ok: true, hold, existing: false, usage, expired };
   }
 
   async captureHold(holdId: string, options: { amount?: bigint; now: number }): Promise<HoldRecord> {
+    return this.captureHoldSync(holdId, options);
+  }
+
+  /** Synchronous form of {@link captureHold}: throws where that rejects. */
+  captureHoldSync(holdId: string, options: { amount?: bigint; now: number }): HoldRecord {
     const hold = this.#active(holdId, options.now);
     const amount = options.amount ?? hold.amount;
     if (typeof amount !== 'bigint' || amount < 0n) {
@@ -102,29 +126,25 @@ export class MemorySpendStore implements SpendStore {
         { details: { holdId, held: hold.amount.toString(), requested: amount.toString() } },
       );
     }
-    for (const c of hold.counters) {
+    const counters = hold.counters;
+    for (let i = 0; i < counters.length; i++) {
+      const c = counters[i]!;
       const counter = this.#counters.get(c.key);
       if (!counter) continue;
       counter.held -= c.amount;
       counter.used += c.kind === 'amount' ? amount : c.amount;
     }
-    hold.state = 'captured';
-    hold.captured = amount;
-    this.#resolve(hold, options.now);
-    return snapshot(hold);
+    return this.#resolve(hold, 'captured', amount, options.now);
   }
 
   async releaseHold(holdId: string, options: { now: number }): Promise<HoldRecord> {
     const hold = this.#active(holdId, options.now);
     this.#returnHeld(hold);
-    hold.state = 'released';
-    this.#resolve(hold, options.now);
-    return snapshot(hold);
+    return this.#resolve(hold, 'released', hold.captured, options.now);
   }
 
   async getHold(holdId: string): Promise<HoldRecord | undefined> {
-    const hold = this.#holds.get(holdId);
-    return hold ? snapshot(hold) : undefined;
+    return this.#holds.get(holdId);
   }
 
   async expireHolds(now: number, limit = Number.POSITIVE_INFINITY): Promise<HoldRecord[]> {
@@ -148,17 +168,19 @@ export class MemorySpendStore implements SpendStore {
   #usage(c: CounterCheck): CounterUsage {
     let used = 0n;
     let held = 0n;
-    for (const key of c.sumKeys) {
-      const counter = this.#counters.get(key);
+    const keys = c.sumKeys;
+    for (let i = 0; i < keys.length; i++) {
+      const counter = this.#counters.get(keys[i]!);
       if (counter) {
-        used += counter.used;
-        held += counter.held;
+        // Assigned, not added, while nothing is summed yet: each bigint sum is an allocation.
+        used = used === 0n ? counter.used : used + counter.used;
+        held = held === 0n ? counter.held : held + counter.held;
       }
     }
     return { limitId: c.limitId, kind: c.kind, used, held, limit: c.limit, requested: c.amount };
   }
 
-  #active(holdId: string, now: number): MutableHold {
+  #active(holdId: string, now: number): HoldRecord {
     const hold = this.#holds.get(holdId);
     if (hold && hold.state === 'held' && hold.expiresAt <= now) {
       // Refused but not expired here: expiring it inside capture or release would tell no
@@ -184,70 +206,110 @@ export class MemorySpendStore implements SpendStore {
     return hold;
   }
 
-  #returnHeld(hold: MutableHold): void {
-    for (const c of hold.counters) {
+  #returnHeld(hold: HoldRecord): void {
+    const counters = hold.counters;
+    for (let i = 0; i < counters.length; i++) {
+      const c = counters[i]!;
       const counter = this.#counters.get(c.key);
       if (counter) counter.held -= c.amount;
     }
   }
 
-  #resolve(hold: MutableHold, now: number): void {
-    hold.resolvedAt = now;
-    this.#holdGc.push({ at: now + this.#retention, holdId: hold.holdId });
+  /** Replaces a held hold's record with its resolved one, and schedules its forgetting. */
+  #resolve(hold: HoldRecord, state: HoldState, captured: bigint, now: number): HoldRecord {
+    const resolved = resolvedRecord(hold, state, captured, now);
+    this.#holds.set(hold.holdId, resolved);
+    this.#holdGc.push(now + this.#retention, hold.holdId);
+    return resolved;
   }
 
   #sweep(now: number, limit = Number.POSITIVE_INFINITY): HoldRecord[] {
     const expired: HoldRecord[] = [];
-    for (
-      let top = this.#expiry.peek();
-      top && top.at <= now && expired.length < limit;
-      top = this.#expiry.peek()
-    ) {
-      this.#expiry.pop();
-      const hold = this.#holds.get(top.holdId);
+    const expiry = this.#expiry;
+    while (expiry.size > 0 && expiry.peekAt() <= now && expired.length < limit) {
+      const holdId = expiry.pop()!;
+      const hold = this.#holds.get(holdId);
       if (hold && hold.state === 'held' && hold.expiresAt <= now) {
         this.#returnHeld(hold);
-        hold.state = 'expired';
-        this.#resolve(hold, now);
-        expired.push(snapshot(hold));
+        expired.push(this.#resolve(hold, 'expired', hold.captured, now));
       }
     }
-    for (let top = this.#holdGc.peek(); top && top.at < now; top = this.#holdGc.peek()) {
-      this.#holdGc.pop();
-      const hold = this.#holds.get(top.holdId);
-      if (hold && hold.state !== 'held') this.#holds.delete(top.holdId);
+    const holdGc = this.#holdGc;
+    while (holdGc.size > 0 && holdGc.peekAt() < now) {
+      const holdId = holdGc.pop()!;
+      const hold = this.#holds.get(holdId);
+      if (hold && hold.state !== 'held') this.#holds.delete(holdId);
     }
-    for (let top = this.#counterGc.peek(); top && top.at < now; top = this.#counterGc.peek()) {
-      this.#counterGc.pop();
-      const c = this.#counters.get(top.key);
+    const counterGc = this.#counterGc;
+    while (counterGc.size > 0 && counterGc.peekAt() < now) {
+      const at = counterGc.peekAt();
+      const key = counterGc.pop()!;
+      const c = this.#counters.get(key);
       if (!c) continue;
-      if (c.retainUntil > top.at) {
-        this.#counterGc.push({ at: c.retainUntil, key: top.key });
+      if (c.retainUntil > at) {
+        counterGc.push(c.retainUntil, key);
       } else if (c.held !== 0n) {
         // A hold still sits in an old bucket: look again once holds can have expired.
-        this.#counterGc.push({ at: now + 60_000, key: top.key });
+        counterGc.push(now + 60_000, key);
       } else {
-        this.#counters.delete(top.key);
+        this.#counters.delete(key);
       }
     }
     return expired;
   }
 }
 
-function snapshot(hold: MutableHold): HoldRecord {
-  return Object.freeze({ ...hold });
+/**
+ * A hold's frozen entry for one counter. Holds that add the same amount to the same counter
+ * for the same limit share one entry (the engine repeats them: every count check, every
+ * payment of the same price), so a retained hold does not keep a copy of each.
+ */
+function counterEntry(counter: Counter, c: CounterCheck): HoldCounter {
+  const last = counter.entry;
+  if (last !== undefined && last.amount === c.amount && last.limitId === c.limitId && last.kind === c.kind) {
+    return last;
+  }
+  const entry: HoldCounter = Object.freeze({
+    limitId: c.limitId,
+    kind: c.kind,
+    key: c.key,
+    amount: c.amount,
+  });
+  counter.entry = entry;
+  return entry;
+}
+
+/** A held record's resolved successor: the same fields in the same order, then `resolvedAt`. */
+function resolvedRecord(hold: HoldRecord, state: HoldState, captured: bigint, now: number): HoldRecord {
+  return Object.freeze({
+    holdId: hold.holdId,
+    state,
+    amount: hold.amount,
+    captured,
+    counters: hold.counters,
+    createdAt: hold.createdAt,
+    expiresAt: hold.expiresAt,
+    meta: hold.meta,
+    resolvedAt: now,
+  });
+}
+
+function invalidRequest(message: string): BursarError {
+  return new BursarError(ErrorCode.INVALID_ARGUMENT, `placeHold: ${message}`);
 }
 
 /** Checks a hold request's shape; shared by every store implementation. */
 export function validateRequest(request: PlaceHoldRequest): void {
-  const bad = (message: string) => new BursarError(ErrorCode.INVALID_ARGUMENT, `placeHold: ${message}`);
+  const bad = invalidRequest;
   if (typeof request?.holdId !== 'string' || request.holdId.length === 0) throw bad('holdId is required');
   if (typeof request.amount !== 'bigint' || request.amount < 0n)
     throw bad('amount must be a non-negative bigint');
   if (!Number.isFinite(request.now) || !Number.isFinite(request.expiresAt))
     throw bad('now and expiresAt must be epoch ms');
   if (!Array.isArray(request.checks)) throw bad('checks must be an array');
-  for (const c of request.checks) {
+  const checks = request.checks;
+  for (let i = 0; i < checks.length; i++) {
+    const c = checks[i]!;
     if (typeof c.key !== 'string' || !c.key) throw bad('each check needs a key');
     if (!Array.isArray(c.sumKeys) || !c.sumKeys.includes(c.key))
       throw bad(`check ${c.limitId}: sumKeys must include its key`);

@@ -119,3 +119,114 @@ describe('MemoryApprovalStore retention and due index', () => {
     expect(() => new MemoryApprovalStore({ resolvedRetentionMs: -1 })).toThrow(/resolvedRetentionMs/);
   });
 });
+
+describe('MemorySpendStore records', () => {
+  const T = Date.parse('2026-03-04T12:00:00Z');
+  const check = (key: string, amount: bigint, kind: 'amount' | 'count' = 'amount') => ({
+    limitId: `limit-${key}`,
+    kind,
+    key,
+    sumKeys: [key],
+    limit: 1_000n,
+    amount,
+    retainUntil: T + 86_400_000,
+  });
+  const place = (store: MemorySpendStore, holdId: string, amount: bigint, meta?: Record<string, unknown>) =>
+    store.placeHoldSync({
+      holdId,
+      amount,
+      checks: [check('day', amount), check('rate', 1n, 'count')],
+      now: T,
+      expiresAt: T + 60_000,
+      ...(meta ? { meta } : {}),
+    });
+
+  it('hands out frozen records that never change: a resolved hold is a new record', async () => {
+    const store = new MemorySpendStore();
+    const meta = { agentId: 'bot', amount: '0.000007' };
+    const placed = place(store, 'h1', 7n, meta);
+    if (!placed.ok) throw new Error('refused');
+    meta.agentId = 'changed by the caller';
+    const held = placed.hold;
+    expect(Object.isFrozen(held) && Object.isFrozen(held.counters) && Object.isFrozen(held.meta)).toBe(true);
+    expect(held.counters.every((c) => Object.isFrozen(c))).toBe(true);
+    expect(held.meta).toEqual({ agentId: 'bot', amount: '0.000007' });
+
+    const captured = await store.captureHold('h1', { amount: 5n, now: T + 1 });
+    expect(captured).toMatchObject({
+      holdId: 'h1',
+      state: 'captured',
+      amount: 7n,
+      captured: 5n,
+      resolvedAt: T + 1,
+    });
+    expect(Object.isFrozen(captured)).toBe(true);
+    // What was handed out before still describes the hold as it was then.
+    expect(held.state).toBe('held');
+    expect('resolvedAt' in held).toBe(false);
+    expect(await store.getHold('h1')).toEqual(captured);
+    expect(Object.keys(captured)).toEqual([
+      'holdId',
+      'state',
+      'amount',
+      'captured',
+      'counters',
+      'createdAt',
+      'expiresAt',
+      'meta',
+      'resolvedAt',
+    ]);
+    expect(() => {
+      (captured as { state: string }).state = 'held';
+    }).toThrow(TypeError);
+  });
+
+  it('holds on one counter keep their own amounts, and capture moves exactly theirs', async () => {
+    const store = new MemorySpendStore();
+    for (const [id, amount] of [
+      ['a', 10n],
+      ['b', 10n],
+      ['c', 30n],
+      ['d', 10n],
+    ] as const) {
+      if (!place(store, id, amount).ok) throw new Error(`refused ${id}`);
+    }
+    const amounts = async (id: string) => (await store.getHold(id))!.counters.map((c) => [c.key, c.amount]);
+    expect(await amounts('a')).toEqual([
+      ['day', 10n],
+      ['rate', 1n],
+    ]);
+    expect(await amounts('c')).toEqual([
+      ['day', 30n],
+      ['rate', 1n],
+    ]);
+    expect(await amounts('d')).toEqual([
+      ['day', 10n],
+      ['rate', 1n],
+    ]);
+    await store.captureHold('c', { now: T + 1 });
+    await store.releaseHold('a', { now: T + 1 });
+    const counters = await store.getCounters(['day', 'rate']);
+    expect(counters.get('day')).toEqual({ used: 30n, held: 20n });
+    expect(counters.get('rate')).toEqual({ used: 1n, held: 2n });
+  });
+
+  it('the synchronous forms do what the async ones do, throwing where those reject', async () => {
+    const store = new MemorySpendStore();
+    place(store, 'h', 3n);
+    expect(store.captureHoldSync('h', { now: T + 1 })).toEqual(await store.getHold('h'));
+    expect(() => store.captureHoldSync('h', { now: T + 2 })).toThrow(/already captured/);
+    await expect(store.captureHold('h', { now: T + 2 })).rejects.toThrow(/already captured/);
+    expect(() => store.captureHoldSync('nope', { now: T })).toThrow(/No hold nope/);
+
+    const agents = new MemoryAgentStateStore();
+    expect(agents.getAgentSync('bot')).toEqual(await agents.getAgent('bot'));
+    expect(agents.listKillSwitchesSync()).toEqual([]);
+    await agents.setKillSwitch({ scope: 'global', engaged: true, actor: 'ops', now: T });
+    await agents.setSuspended({ agentId: 'bot', suspended: true, actor: 'ops', now: T });
+    expect(agents.listKillSwitchesSync()).toEqual(await agents.listKillSwitches());
+    expect(agents.listKillSwitchesSync()).toHaveLength(1);
+    expect(agents.getAgentSync('bot')).toEqual(await agents.getAgent('bot'));
+    expect(agents.getAgentSync('bot').suspended).toBe(true);
+  });
+});

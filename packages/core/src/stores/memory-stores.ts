@@ -34,7 +34,7 @@ interface IdemEntry {
 /** In-memory idempotency records, forgotten after their TTL. */
 export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #entries = new Map<string, IdemEntry>();
-  readonly #gc = new MinHeap<{ at: number; key: string }>();
+  readonly #gc = new MinHeap<string>();
 
   async begin(args: {
     key: string;
@@ -51,7 +51,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     }
     const expiresAt = args.now + args.ttlMs;
     this.#entries.set(args.key, { fingerprint: args.fingerprint, status: 'in_progress', expiresAt });
-    this.#gc.push({ at: expiresAt, key: args.key });
+    this.#gc.push(expiresAt, args.key);
     return { status: 'started' };
   }
 
@@ -63,7 +63,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     entry.status = 'completed';
     entry.value = deepFreeze(structuredClone(args.value));
     entry.expiresAt = args.now + args.ttlMs;
-    this.#gc.push({ at: entry.expiresAt, key: args.key });
+    this.#gc.push(entry.expiresAt, args.key);
   }
 
   async abandon(key: string): Promise<void> {
@@ -72,10 +72,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   #sweep(now: number): void {
-    for (let top = this.#gc.peek(); top && top.at <= now; top = this.#gc.peek()) {
-      this.#gc.pop();
-      const e = this.#entries.get(top.key);
-      if (e && e.expiresAt <= now) this.#entries.delete(top.key);
+    const gc = this.#gc;
+    while (gc.size > 0 && gc.peekAt() <= now) {
+      const key = gc.pop()!;
+      const e = this.#entries.get(key);
+      if (e && e.expiresAt <= now) this.#entries.delete(key);
     }
   }
 }
@@ -104,9 +105,9 @@ const dueOf = (r: ApprovalRecord): number => r.dueAt ?? r.expiresAt;
 export class MemoryApprovalStore implements ApprovalStore {
   readonly #records = new Map<string, ApprovalRecord>();
   /** Pending records by due time. An entry whose record moved on is dropped when reached. */
-  readonly #due = new MinHeap<{ at: number; id: string }>();
+  readonly #due = new MinHeap<string>();
   /** Resolved records by when they may be forgotten. */
-  readonly #gc = new MinHeap<{ at: number; id: string }>();
+  readonly #gc = new MinHeap<string>();
   readonly #retention: number;
 
   constructor(options: MemoryApprovalStoreOptions = {}) {
@@ -167,15 +168,16 @@ export class MemoryApprovalStore implements ApprovalStore {
     const out: ApprovalRecord[] = [];
     const seen = new Set<string>();
     const due: Array<{ at: number; id: string }> = [];
-    for (let top = this.#due.peek(); top && top.at <= now && out.length < limit; top = this.#due.peek()) {
-      this.#due.pop();
-      if (seen.has(top.id) || this.#stale(top)) continue;
+    const heap = this.#due;
+    while (heap.size > 0 && heap.peekAt() <= now && out.length < limit) {
+      const top = { at: heap.peekAt(), id: heap.pop()! };
+      if (seen.has(top.id) || this.#stale(top.at, top.id)) continue;
       seen.add(top.id);
       out.push(this.#records.get(top.id)!);
       due.push(top);
     }
     // Still due until the caller changes them: keep them indexed.
-    for (const entry of due) this.#due.push(entry);
+    for (const entry of due) heap.push(entry.at, entry.id);
     return out;
   }
 
@@ -185,30 +187,32 @@ export class MemoryApprovalStore implements ApprovalStore {
   }
 
   /** Resolved, forgotten or re-scheduled since this entry was made. */
-  #stale(entry: { at: number; id: string }): boolean {
-    const r = this.#records.get(entry.id);
-    return r?.state !== 'pending' || dueOf(r) !== entry.at;
+  #stale(at: number, id: string): boolean {
+    const r = this.#records.get(id);
+    return r?.state !== 'pending' || dueOf(r) !== at;
   }
 
   #index(record: ApprovalRecord, previous: ApprovalRecord | undefined): void {
     if (record.state === 'pending') {
       if (previous?.state !== 'pending' || dueOf(previous) !== dueOf(record)) {
-        this.#due.push({ at: dueOf(record), id: record.id });
+        this.#due.push(dueOf(record), record.id);
       }
     } else if (!previous || previous.state === 'pending') {
-      this.#gc.push({ at: record.expiresAt + this.#retention, id: record.id });
+      this.#gc.push(record.expiresAt + this.#retention, record.id);
     }
   }
 
   #evict(now: number): void {
     // Index entries of requests resolved before they fell due: drop them from the top.
-    for (let top = this.#due.peek(); top && top.at <= now && this.#stale(top); top = this.#due.peek()) {
-      this.#due.pop();
+    const due = this.#due;
+    while (due.size > 0 && due.peekAt() <= now && this.#stale(due.peekAt(), due.peek()!)) {
+      due.pop();
     }
-    for (let top = this.#gc.peek(); top && top.at <= now; top = this.#gc.peek()) {
-      this.#gc.pop();
-      const r = this.#records.get(top.id);
-      if (r && r.state !== 'pending' && r.expiresAt + this.#retention <= now) this.#records.delete(top.id);
+    const gc = this.#gc;
+    while (gc.size > 0 && gc.peekAt() <= now) {
+      const id = gc.pop()!;
+      const r = this.#records.get(id);
+      if (r && r.state !== 'pending' && r.expiresAt + this.#retention <= now) this.#records.delete(id);
     }
   }
 }
@@ -246,11 +250,16 @@ export class MemoryAuditStore implements AuditStore {
 export class MemoryAgentStateStore implements AgentStateStore {
   readonly #agents = new Map<string, AgentState>();
   readonly #risk = new Map<string, { total: number; retainUntil: number }>();
-  readonly #riskGc = new MinHeap<{ at: number; key: string }>();
+  readonly #riskGc = new MinHeap<string>();
   readonly #strikes = new Map<string, number[]>();
   readonly #switches = new Map<string, KillSwitch>();
 
   async getAgent(agentId: string): Promise<AgentState> {
+    return this.getAgentSync(agentId);
+  }
+
+  /** Synchronous form of {@link getAgent}. */
+  getAgentSync(agentId: string): AgentState {
     return this.#agents.get(agentId) ?? { agentId, suspended: false };
   }
 
@@ -268,7 +277,7 @@ export class MemoryAgentStateStore implements AgentStateStore {
     if (!entry) {
       entry = { total: 0, retainUntil: args.retainUntil };
       this.#risk.set(args.key, entry);
-      this.#riskGc.push({ at: args.retainUntil, key: args.key });
+      this.#riskGc.push(args.retainUntil, args.key);
     }
     entry.total = Math.max(0, total + args.points);
     return { ok: true, total: entry.total };
@@ -360,14 +369,22 @@ export class MemoryAgentStateStore implements AgentStateStore {
   }
 
   async listKillSwitches(): Promise<KillSwitch[]> {
-    return [...this.#switches.values()];
+    return this.listKillSwitchesSync();
+  }
+
+  /** Synchronous form of {@link listKillSwitches}. */
+  listKillSwitchesSync(): KillSwitch[] {
+    // Asked on every decision, and usually nothing is engaged: no iterator then.
+    return this.#switches.size === 0 ? [] : [...this.#switches.values()];
   }
 
   #sweepRisk(now: number): void {
-    for (let top = this.#riskGc.peek(); top && top.at < now; top = this.#riskGc.peek()) {
-      this.#riskGc.pop();
-      const e = this.#risk.get(top.key);
-      if (e && e.retainUntil <= top.at) this.#risk.delete(top.key);
+    const gc = this.#riskGc;
+    while (gc.size > 0 && gc.peekAt() < now) {
+      const at = gc.peekAt();
+      const key = gc.pop()!;
+      const e = this.#risk.get(key);
+      if (e && e.retainUntil <= at) this.#risk.delete(key);
     }
   }
 }
