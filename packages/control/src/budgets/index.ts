@@ -3,10 +3,14 @@ export {
   compileLimits,
   limitApplies,
   limitReason,
+  limitReasons,
   type PlannedCheck,
   planCheck,
+  planChecks,
+  planLimits,
   rollingRetryAfter,
-  scopeEntries,
+  type ScopeSlot,
+  scopeSlot,
   transactionReason,
 } from './limits.js';
 export {

@@ -3,6 +3,8 @@ import {
   type AssetRegistry,
   type CounterCheck,
   type CounterUsage,
+  formatMinor,
+  MAX_MINOR_UNITS,
   Money,
   type Reason,
 } from '@bursar/core';
@@ -14,8 +16,10 @@ import {
   type PolicyScope,
   runConditions,
 } from '../rules/conditions.js';
+import type { PolicyVerdict } from '../rules/evaluate-policy.js';
 import { FALSE } from '../rules/tri.js';
-import { fixedBucket, parseWindow, rollingGranularity, type WindowSpec, windowLabel } from './window.js';
+import { CalendarWindow } from '../time/index.js';
+import { parseWindow, rollingGranularity, type WindowSpec, windowLabel } from './window.js';
 
 /** A budget or rate limit, compiled once at load. */
 export interface CompiledLimit {
@@ -40,11 +44,41 @@ export interface CompiledLimit {
   keyPrefix: string;
   /** The limit as a decimal string (amount) or a count, formatted once. */
   limitText: string;
+  /** Zero in the limit's unit (`0.000000` for USDC): spent and held are often nothing. */
+  zeroText: string;
+  /** ` USDC` after an amount in a budget's messages; empty for a rate limit. */
+  unit: string;
+  /** The end of the message of a check that passes, for the compiled limit. */
+  withinTail: string;
+  /** The calendar window (hourly … monthly) in the limit's zone; undefined for other windows. */
+  calendar: CalendarWindow | undefined;
   /**
-   * Counter keys per scope value, reused while the bucket stays the same (the store then
-   * hashes the same string objects again, and nothing is rebuilt per decision).
+   * Per scope value (agent id, recipient …): its labels, message prefix and counter keys,
+   * built once; the keys are rebuilt only when the bucket changes, so a decision inside a
+   * bucket builds no string, and the store hashes the same string objects again.
    */
-  keyCache: Map<string, { bucket: number; key: string; sumKeys: readonly string[]; oldest: number }>;
+  slots: Map<string, ScopeSlot>;
+}
+
+/** What one scope value of a limit needs on every decision, made once. */
+export interface ScopeSlot {
+  /** `agent:bot`, as reasons and budget status report it. */
+  label: string;
+  /** `a:bot`, the scope's part of counter keys. */
+  keyPart: string;
+  /** `Budget daily-cap (daily, agent:bot): `, how reason messages begin. */
+  prefix: string;
+  /** The bucket `key` and `sumKeys` are for (NaN before the first decision). */
+  bucket: number;
+  key: string;
+  sumKeys: readonly string[];
+  /** Rolling windows: start of the oldest bucket summed. */
+  oldest: number;
+  /**
+   * The last check planned in this bucket (frozen). Reused while the bucket and the amount
+   * stay the same: a rate limit always counts 1, and fixed-price payments repeat amounts.
+   */
+  planned: PlannedCheck | undefined;
 }
 
 /** Compiles a policy's budgets and rate limits. */
@@ -92,6 +126,8 @@ function makeLimit(
   const window = parseWindow(l.window)!;
   const label = windowLabel(window);
   const currency = asset?.symbol.toUpperCase();
+  const limitText = asset ? Money.fromMinor(limit, asset).toDecimalString() : limit.toString();
+  const unit = asset ? ` ${asset.symbol}` : '';
   return {
     policyId,
     id: l.id!,
@@ -109,46 +145,142 @@ function makeLimit(
     currency,
     checkId: `${policyId}/${l.id}`,
     keyPrefix: `bursar|${source === 'budget' ? 'b' : 'r'}|${policyId}|${l.id}|${currency ?? 'n'}|${label}`,
-    limitText: asset ? Money.fromMinor(limit, asset).toDecimalString() : limit.toString(),
-    keyCache: new Map(),
+    limitText,
+    zeroText: asset ? formatMinor(0n, asset.decimals) : '0',
+    unit,
+    withinTail: `${unit} of ${limitText}${unit} left after this intent`,
+    calendar: isCalendar(window) ? new CalendarWindow(ctx.timeZone, window.kind) : undefined,
+    slots: new Map(),
   };
+}
+
+function isCalendar(w: WindowSpec): w is { kind: 'hourly' | 'daily' | 'weekly' | 'monthly' } {
+  return w.kind === 'hourly' || w.kind === 'daily' || w.kind === 'weekly' || w.kind === 'monthly';
 }
 
 /** One counter an intent touches: the check to hold, and what reports need. */
 export interface PlannedCheck {
   limit: CompiledLimit;
+  slot: ScopeSlot;
   scopeLabel: string;
   check: CounterCheck;
-  windowStart?: number;
-  windowEnd?: number;
+  windowStart: number | undefined;
+  windowEnd: number | undefined;
   /** For rolling windows: start of the oldest bucket summed. */
-  oldestBucket?: number;
+  oldestBucket: number | undefined;
 }
 
-/** The scopes an intent falls in for a limit: `[label, key part]` pairs (none: it does not apply). */
-export function scopeEntries(limit: CompiledLimit, scope: PolicyScope): Array<[string, string]> {
+const SLOTS_PER_LIMIT = 4096;
+
+/**
+ * The slot of one scope value of a limit. `value` is what the limit's scope reads (agent
+ * id, group, normalized recipient, action; unused for `global`); `recipient` is the second
+ * value of an `agent_recipient` scope.
+ */
+export function scopeSlot(limit: CompiledLimit, value: string, recipient = ''): ScopeSlot {
+  const id = limit.scope === 'agent_recipient' ? `${value.length}:${value}${recipient}` : value;
+  let slot = limit.slots.get(id);
+  if (slot === undefined) {
+    const [label, keyPart] = scopeLabels(limit, value, recipient);
+    const kind = limit.source === 'budget' ? 'Budget' : 'Rate limit';
+    slot = {
+      label,
+      keyPart,
+      prefix: `${kind} ${limit.id} (${limit.windowLabel}, ${label}): `,
+      bucket: Number.NaN,
+      key: '',
+      sumKeys: [],
+      oldest: 0,
+      planned: undefined,
+    };
+    if (limit.slots.size >= SLOTS_PER_LIMIT) limit.slots.clear();
+    limit.slots.set(id, slot);
+  }
+  return slot;
+}
+
+function scopeLabels(limit: CompiledLimit, v: string, r: string): [string, string] {
+  switch (limit.scope) {
+    case 'global':
+      return ['global', 'g'];
+    case 'agent':
+      return [`agent:${v}`, `a:${v}`];
+    case 'agent_group':
+      return [`group:${v}`, `g:${v}`];
+    case 'recipient':
+      return [`recipient:${v}`, `r:${v}`];
+    case 'action':
+      return [`action:${v}`, `x:${v}`];
+    case 'agent_recipient':
+      return [`agent:${v},recipient:${r}`, `ar:${v.length}:${v}${r}`];
+  }
+}
+
+/**
+ * Plans the counter checks of every limit of the decided policies that counts this intent
+ * into `planned`, and adds the reasons of per-transaction limits (a comparison, no counter)
+ * to `reasons`. False when a per-transaction limit denies.
+ */
+export function planLimits(
+  verdicts: readonly PolicyVerdict[],
+  amount: bigint,
+  now: number,
+  reasons: Reason[],
+  planned: PlannedCheck[],
+): boolean {
+  let ok = true;
+  for (const v of verdicts) {
+    for (const limit of v.policy.limits) {
+      if (!limitApplies(limit, v.scope)) continue;
+      if (limit.window.kind === 'transaction') {
+        const r = transactionReason(limit, amount);
+        reasons.push(r);
+        if (r.outcome === 'deny') ok = false;
+        continue;
+      }
+      planChecks(limit, v.scope, amount, now, planned);
+    }
+  }
+  return ok;
+}
+
+/**
+ * Appends the checks of a limit for every scope the intent falls in (none: it does not
+ * apply), as {@link planCheck} plans them.
+ */
+export function planChecks(
+  limit: CompiledLimit,
+  scope: PolicyScope,
+  amount: bigint,
+  now: number,
+  out: PlannedCheck[],
+): void {
   const intent = scope.facts.intent;
   switch (limit.scope) {
     case 'global':
-      return [['global', 'g']];
+      out.push(planCheck(limit, scopeSlot(limit, ''), amount, now));
+      return;
     case 'agent':
-      return [[`agent:${intent.agentId}`, `a:${intent.agentId}`]];
+      out.push(planCheck(limit, scopeSlot(limit, intent.agentId), amount, now));
+      return;
     case 'agent_group': {
       const groups = scope.agentGroups;
-      const names = limit.group === undefined ? groups : groups.includes(limit.group) ? [limit.group] : [];
-      return names.map((g) => [`group:${g}`, `g:${g}`]);
+      if (limit.group === undefined) {
+        for (const g of groups) out.push(planCheck(limit, scopeSlot(limit, g), amount, now));
+      } else if (groups.includes(limit.group)) {
+        out.push(planCheck(limit, scopeSlot(limit, limit.group), amount, now));
+      }
+      return;
     }
-    case 'recipient': {
-      const r = scope.facts.recipient ?? '';
-      return [[`recipient:${r}`, `r:${r}`]];
-    }
+    case 'recipient':
+      out.push(planCheck(limit, scopeSlot(limit, scope.facts.recipient ?? ''), amount, now));
+      return;
     case 'action':
-      return [[`action:${intent.action}`, `x:${intent.action}`]];
-    case 'agent_recipient': {
-      const a = intent.agentId;
-      const r = scope.facts.recipient ?? '';
-      return [[`agent:${a},recipient:${r}`, `ar:${a.length}:${a}${r}`]];
-    }
+      out.push(planCheck(limit, scopeSlot(limit, intent.action), amount, now));
+      return;
+    case 'agent_recipient':
+      out.push(planCheck(limit, scopeSlot(limit, intent.agentId, scope.facts.recipient ?? ''), amount, now));
+      return;
   }
 }
 
@@ -162,70 +294,84 @@ export function limitApplies(limit: CompiledLimit, scope: PolicyScope): boolean 
 }
 
 /**
- * The counter checks of one limit for one scope value at `now`. Calendar and lifetime
+ * The counter check of one limit for one scope value at `now`. Calendar and lifetime
  * windows have one bucket. A rolling window of duration D is cut into sub-buckets of D/60
  * and sums every sub-bucket that overlaps `[now − D, now]`, including the oldest one that
  * is only partly inside: spend can be over-counted by at most one sub-bucket, never under.
  */
-export function planCheck(
-  limit: CompiledLimit,
-  label: string,
-  keyPart: string,
-  amount: bigint,
-  now: number,
-): PlannedCheck {
-  let cached = limit.keyCache.get(keyPart);
+export function planCheck(limit: CompiledLimit, slot: ScopeSlot, amount: bigint, now: number): PlannedCheck {
+  const window = limit.window;
   let retainUntil: number;
-  const planned: Omit<PlannedCheck, 'check'> = { limit, scopeLabel: label };
-  if (limit.window.kind === 'rolling') {
-    const d = limit.window.ms;
+  let windowStart: number | undefined;
+  let windowEnd: number | undefined;
+  let oldestBucket: number | undefined;
+  if (window.kind === 'rolling') {
+    const d = window.ms;
     const g = rollingGranularity(d);
     const index = Math.floor(now / g);
-    if (!cached || cached.bucket !== index) {
+    if (slot.bucket !== index) {
       const first = Math.floor((now - d) / g);
       const keys: string[] = [];
-      for (let i = first; i <= index; i++) keys.push(`${limit.keyPrefix}|${i * g}|${keyPart}`);
-      cached = { bucket: index, key: keys[keys.length - 1]!, sumKeys: keys, oldest: first * g };
-      cacheKeys(limit, keyPart, cached);
+      for (let i = first; i <= index; i++) keys.push(`${limit.keyPrefix}|${i * g}|${slot.keyPart}`);
+      setBucket(slot, index, keys, first * g);
     }
-    planned.oldestBucket = cached.oldest;
+    oldestBucket = slot.oldest;
     retainUntil = (index + 1) * g + d;
-  } else {
-    const b = fixedBucket(limit.window, limit.zone, now);
-    if (!cached || cached.bucket !== b.bucket) {
-      const key = `${limit.keyPrefix}|${b.bucket}|${keyPart}`;
-      cached = { bucket: b.bucket, key, sumKeys: [key], oldest: b.bucket };
-      cacheKeys(limit, keyPart, cached);
+  } else if (limit.calendar !== undefined) {
+    const bounds = limit.calendar.at(now);
+    if (slot.bucket !== bounds.start) {
+      setBucket(slot, bounds.start, [`${limit.keyPrefix}|${bounds.start}|${slot.keyPart}`], bounds.start);
     }
-    if (b.start !== undefined) planned.windowStart = b.start;
-    if (b.end !== undefined) planned.windowEnd = b.end;
-    retainUntil = b.retainUntil;
+    windowStart = bounds.start;
+    windowEnd = bounds.end;
+    retainUntil = bounds.end;
+  } else if (window.kind === 'lifetime') {
+    if (slot.bucket !== 0) setBucket(slot, 0, [`${limit.keyPrefix}|0|${slot.keyPart}`], 0);
+    retainUntil = Number.MAX_SAFE_INTEGER;
+  } else {
+    throw new Error(`planCheck: ${window.kind} windows have no counter`);
   }
-  return {
-    ...planned,
-    check: {
+  const checkAmount = limit.kind === 'amount' ? amount : 1n;
+  // Everything else in a check is fixed for the bucket (setBucket forgets the last one).
+  const last = slot.planned;
+  if (last !== undefined && last.check.amount === checkAmount) return last;
+  const planned: PlannedCheck = Object.freeze({
+    limit,
+    slot,
+    scopeLabel: slot.label,
+    check: Object.freeze({
       limitId: limit.checkId,
       kind: limit.kind,
-      key: cached.key,
-      sumKeys: cached.sumKeys,
+      key: slot.key,
+      sumKeys: slot.sumKeys,
       limit: limit.limit,
-      amount: limit.kind === 'amount' ? amount : 1n,
+      amount: checkAmount,
       retainUntil,
-    },
-  };
+    }),
+    windowStart,
+    windowEnd,
+    oldestBucket,
+  });
+  slot.planned = planned;
+  return planned;
 }
 
-function cacheKeys(
-  limit: CompiledLimit,
-  keyPart: string,
-  entry: { bucket: number; key: string; sumKeys: readonly string[]; oldest: number },
-): void {
-  if (limit.keyCache.size >= 4096) limit.keyCache.clear();
-  limit.keyCache.set(keyPart, entry);
+function setBucket(slot: ScopeSlot, bucket: number, keys: readonly string[], oldest: number): void {
+  slot.bucket = bucket;
+  slot.key = keys[keys.length - 1]!;
+  slot.sumKeys = Object.freeze(keys);
+  slot.oldest = oldest;
+  slot.planned = undefined;
 }
 
+/** Minor units in the limit's unit: a decimal string of its asset, or a count. */
 function format(limit: CompiledLimit, minor: bigint): string {
-  return limit.asset ? Money.fromMinor(minor, limit.asset).toDecimalString() : minor.toString();
+  if (minor === 0n) return limit.zeroText;
+  const asset = limit.asset;
+  if (!asset) return minor.toString();
+  // Out of range only from a broken store: let Money throw, so the decision fails closed.
+  if (minor < 0n || minor > MAX_MINOR_UNITS) return Money.fromMinor(minor, asset).toDecimalString();
+  return formatMinor(minor, asset.decimals);
 }
 
 /**
@@ -239,52 +385,84 @@ export function limitReason(
   now: number,
   requestedText?: string,
 ): Reason {
-  const { limit } = planned;
+  const { limit, slot } = planned;
   const total = usage.used + usage.held + usage.requested;
   const exceeded = total > usage.limit;
   const rest = usage.limit - usage.used - usage.held - (exceeded ? 0n : usage.requested);
   const remaining = rest < 0n ? 0n : rest;
   const isBudget = limit.source === 'budget';
-  const unit = isBudget ? ` ${limit.asset!.symbol}` : '';
-  const name = `${isBudget ? 'Budget' : 'Rate limit'} ${limit.id} (${limit.windowLabel}, ${planned.scopeLabel})`;
-  const limitText = usage.limit === limit.limit ? limit.limitText : format(limit, usage.limit);
+  const unit = limit.unit;
+  const sameLimit = usage.limit === limit.limit;
+  const limitText = sameLimit ? limit.limitText : format(limit, usage.limit);
   const requested = isBudget ? (requestedText ?? format(limit, usage.requested)) : usage.requested.toString();
   const spent = format(limit, usage.used);
   const held = format(limit, usage.held);
   const left = format(limit, remaining);
   const message = exceeded
-    ? `${name}: ${spent} used + ${held} held + ${requested} requested exceeds the limit of ${limitText}${unit}`
-    : `${name}: ${left}${unit} of ${limitText}${unit} left after this intent`;
-  const reason: Reason = {
-    code: exceeded
-      ? isBudget
-        ? 'budget_exceeded'
-        : 'rate_limit_exceeded'
-      : isBudget
-        ? 'budget_within_limit'
-        : 'rate_limit_within_limit',
-    message,
-    outcome: exceeded ? 'deny' : 'allow',
-    source: isBudget ? 'budget' : 'rate_limit',
-    policyId: limit.policyId,
-    budgetId: limit.id,
-    limit: limitText,
-    spent,
-    held,
-    remaining: left,
-    details: {
-      window: limit.windowLabel,
-      scope: planned.scopeLabel,
-      requested,
-      ...(planned.windowEnd !== undefined ? { windowEnd: planned.windowEnd } : {}),
-    },
-  };
-  if (limit.asset) reason.currency = limit.asset.symbol;
+    ? `${slot.prefix}${spent} used + ${held} held + ${requested} requested exceeds the limit of ${limitText}${unit}`
+    : sameLimit
+      ? slot.prefix + left + limit.withinTail
+      : `${slot.prefix}${left}${unit} of ${limitText}${unit} left after this intent`;
+  const details: Record<string, unknown> =
+    planned.windowEnd !== undefined
+      ? { window: limit.windowLabel, scope: slot.label, requested, windowEnd: planned.windowEnd }
+      : { window: limit.windowLabel, scope: slot.label, requested };
+  const code = exceeded
+    ? isBudget
+      ? 'budget_exceeded'
+      : 'rate_limit_exceeded'
+    : isBudget
+      ? 'budget_within_limit'
+      : 'rate_limit_within_limit';
+  const outcome = exceeded ? 'deny' : 'allow';
+  const source = isBudget ? 'budget' : 'rate_limit';
+  // Two literals rather than adding `currency` afterwards (same key order): an added key
+  // would move the reason's properties out of the object into a second allocation.
+  const reason: Reason = limit.asset
+    ? {
+        code,
+        message,
+        outcome,
+        source,
+        policyId: limit.policyId,
+        budgetId: limit.id,
+        limit: limitText,
+        spent,
+        held,
+        remaining: left,
+        details,
+        currency: limit.asset.symbol,
+      }
+    : {
+        code,
+        message,
+        outcome,
+        source,
+        policyId: limit.policyId,
+        budgetId: limit.id,
+        limit: limitText,
+        spent,
+        held,
+        remaining: left,
+        details,
+      };
   if (exceeded && !isBudget) {
     const retry = retryAfter(planned, now);
     if (retry !== undefined) reason.retryAfterMs = retry;
   }
   return reason;
+}
+
+/** {@link limitReason} of every planned check, in order (`usage[i]` belongs to `planned[i]`). */
+export function limitReasons(
+  planned: readonly PlannedCheck[],
+  usage: readonly CounterUsage[],
+  now: number,
+  requestedText?: string,
+): Reason[] {
+  const out: Reason[] = [];
+  for (let i = 0; i < planned.length; i++) out.push(limitReason(planned[i]!, usage[i]!, now, requestedText));
+  return out;
 }
 
 function retryAfter(planned: PlannedCheck, now: number): number | undefined {

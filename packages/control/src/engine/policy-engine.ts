@@ -1,6 +1,7 @@
 import {
   type AgentState,
   type AmountInput,
+  type Asset,
   type AssetRegistry,
   type BudgetStatus,
   type BudgetStatusSource,
@@ -8,18 +9,21 @@ import {
   type BursarEventMap,
   type BursarStores,
   type Clock,
+  type CounterCheck,
   type CounterUsage,
   createMemoryStores,
   type Decision,
   defaultAssets,
   ErrorCode,
   EventBus,
+  formatMinor,
   type HoldRecord,
   type HoldState,
   type IntentInput,
   intentToJSON,
   type KillSwitch,
   type KillSwitchScope,
+  MAX_MINOR_UNITS,
   type ManualClock,
   Money,
   mostRestrictive,
@@ -28,6 +32,7 @@ import {
   outcomeSeverity,
   type ParsedIntent,
   type PaymentFacts,
+  type PlaceHoldRequest,
   type PolicyRef,
   parseIntent,
   type Reason,
@@ -40,13 +45,14 @@ import {
 } from '@bursar/core';
 import { z } from 'zod';
 import {
-  limitApplies,
-  limitReason,
+  type CompiledLimit,
+  limitReasons,
   type PlannedCheck,
   planCheck,
+  planLimits,
   rollingRetryAfter,
-  scopeEntries,
-  transactionReason,
+  type ScopeSlot,
+  scopeSlot,
 } from '../budgets/index.js';
 import { ControlErrorCode } from '../errors/index.js';
 import { isOperatorCapability, type OperatorCapability } from '../operator/index.js';
@@ -69,6 +75,7 @@ import {
 } from '../simulate/index.js';
 import { canonicalTimeZone } from '../time/index.js';
 import { type ApprovedRecheck, RECHECK_APPROVED } from './internal.js';
+import { memoryAgents, memorySpend } from './memory-fast-path.js';
 import { type ApprovalHook, EngineOptions, type PolicyEngineOptions } from './options.js';
 
 /** A loaded policy: its reference (id, version, content hash) and its validated content. */
@@ -138,6 +145,8 @@ const ResetRiskSchema = z.strictObject({
 
 const DEFAULT_HOLD_TTL_MS = 15 * 60_000;
 const NOTHING_HELD = { holdIsNew: false, expired: [] as readonly HoldRecord[] } as const;
+/** The risk plan of every decision while no loaded policy tracks risk (nothing is added to it). */
+const NO_RISK: RiskAdd[] = Object.freeze([]) as unknown as RiskAdd[];
 const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 const STRIKE_ACTOR = 'system:strikes';
 
@@ -158,7 +167,7 @@ interface RiskAdd {
 
 interface Run {
   decision: Decision;
-  hold?: HoldRecord;
+  hold?: HoldRecord | undefined;
   holdIsNew: boolean;
   expired: readonly HoldRecord[];
   /** Risk an allowed outcome adds (added by `authorize` itself; returned for approvals). */
@@ -372,7 +381,7 @@ export class PolicyEngine implements BudgetStatusSource {
     const intent = this.#intent(input);
     this.#decided = true;
     const now = this.#clock.now();
-    this.#emit('intent.received', () => paymentFacts(intent, now));
+    if (this.#listened('intent.received')) this.events.emit('intent.received', paymentFacts(intent, now));
 
     let idemKey: string | undefined;
     if (intent.idempotencyKey !== undefined) {
@@ -438,11 +447,12 @@ export class PolicyEngine implements BudgetStatusSource {
         this.#report(error, 'idempotency.complete');
       }
     }
-    this.#emitExpired(run.expired, now);
-    this.#emit('decision.made', () => ({ ...paymentFacts(intent, now), decision: run.decision }));
-    if (run.hold && run.holdIsNew) {
-      const hold = run.hold;
-      this.#emit('hold.placed', () => ({ ...paymentFacts(intent, now), holdId: hold.holdId }));
+    if (run.expired.length > 0) this.#emitExpired(run.expired, now);
+    if (this.#listened('decision.made')) {
+      this.events.emit('decision.made', { ...paymentFacts(intent, now), decision: run.decision });
+    }
+    if (run.hold && run.holdIsNew && this.#listened('hold.placed')) {
+      this.events.emit('hold.placed', { ...paymentFacts(intent, now), holdId: run.hold.holdId });
     }
     return run.decision;
   }
@@ -458,33 +468,18 @@ export class PolicyEngine implements BudgetStatusSource {
     const agents = this.#stores.agents;
     const reasons: Reason[] = [];
 
-    const agent = await agents.getAgent(intent.agentId);
+    const memAgents = memoryAgents(agents);
+    const agent = memAgents ? memAgents.getAgentSync(intent.agentId) : await agents.getAgent(intent.agentId);
     if (agent.suspended) {
-      reasons.push({
-        code: 'agent_suspended',
-        message: `Agent ${intent.agentId} is suspended${agent.suspendReason ? `: ${agent.suspendReason}` : ''}; an operator must resume it`,
-        outcome: 'deny',
-        source: 'agent',
-        details: { ...(agent.suspendedBy !== undefined ? { suspendedBy: agent.suspendedBy } : {}) },
-      });
+      reasons.push(suspendedReason(intent.agentId, agent));
       return { decision: this.#decision(intent, now, 'deny', reasons, refs), ...NOTHING_HELD };
     }
     const facts = new IntentFacts(intent, now);
-    const switches = await agents.listKillSwitches();
+    const switches = memAgents ? memAgents.listKillSwitchesSync() : await agents.listKillSwitches();
     if (switches.length > 0) {
       const ks = matchKillSwitch(switches, facts);
       if (ks) {
-        reasons.push({
-          code: 'kill_switch_engaged',
-          message: `Kill switch (${ks.scope}${ks.target !== undefined ? ` ${ks.target}` : ''}) engaged by ${ks.actor}${ks.reason ? `: ${ks.reason}` : ''}`,
-          outcome: 'deny',
-          source: 'kill_switch',
-          details: {
-            scope: ks.scope,
-            ...(ks.target !== undefined ? { target: ks.target } : {}),
-            actor: ks.actor,
-          },
-        });
+        reasons.push(killSwitchReason(ks));
         return { decision: this.#decision(intent, now, 'deny', reasons, refs), ...NOTHING_HELD };
       }
     }
@@ -499,77 +494,45 @@ export class PolicyEngine implements BudgetStatusSource {
     }
 
     // Rules of every policy; across policies the most restrictive outcome wins.
-    let outcome: Outcome = 'allow';
-    const verdicts: PolicyVerdict[] = new Array(policies.length);
-    for (let i = 0; i < policies.length; i++) {
-      const v = evaluatePolicy(policies[i]!, facts);
-      verdicts[i] = v;
-      for (const r of v.reasons) reasons.push(r);
-      if (outcomeSeverity(v.outcome) > outcomeSeverity(outcome)) outcome = v.outcome;
-    }
+    const verdicts = judge(policies, facts, reasons);
+    let outcome = strictestOutcome(verdicts);
 
     // Cumulative risk: an action that would take the agent over a threshold is denied.
-    const riskPlan: RiskAdd[] = [];
-    if (outcome !== 'deny' && this.#hasRisk) {
-      for (const v of verdicts) {
-        const risk = v.policy.risk;
-        if (!risk || v.riskPoints <= 0) continue;
-        const { key, retainUntil } = riskKey(v.policy, intent.agentId, now);
-        const total = await agents.getRisk(key, now);
-        const r = riskReason(v.policy, total, v.riskPoints);
-        reasons.push(r);
-        if (r.outcome === 'deny') outcome = 'deny';
-        else riskPlan.push({ key, points: v.riskPoints, retainUntil, threshold: risk.threshold });
-      }
+    // (The steps that only some policies need are methods of their own, so that this
+    // function, whose state lives on the heap across awaits, stays small.)
+    const riskPlan: RiskAdd[] = this.#hasRisk ? [] : NO_RISK;
+    if (
+      outcome !== 'deny' &&
+      this.#hasRisk &&
+      !(await this.#checkRisk(verdicts, intent, now, reasons, riskPlan))
+    ) {
+      outcome = 'deny';
     }
 
     // Risk signals may only escalate.
-    if (outcome !== 'deny') {
-      for (const provider of this.#providers) {
-        for (const r of signalReasons(provider, await provider.signals(intent, { now }))) {
-          reasons.push(r);
-          outcome = mostRestrictive(outcome, r.outcome);
-        }
-      }
+    if (outcome !== 'deny' && this.#providers.length > 0) {
+      outcome = await this.#signals(intent, now, outcome, reasons);
     }
 
     // Budgets and rate limits.
     const amount = intent.amount?.minor ?? 0n;
     const planned: PlannedCheck[] = [];
-    if (outcome !== 'deny') {
-      for (const v of verdicts) {
-        for (const limit of v.policy.limits) {
-          if (!limitApplies(limit, v.scope)) continue;
-          if (limit.window.kind === 'transaction') {
-            const r = transactionReason(limit, amount);
-            reasons.push(r);
-            if (r.outcome === 'deny') outcome = 'deny';
-            continue;
-          }
-          for (const [label, keyPart] of scopeEntries(limit, v.scope)) {
-            planned.push(planCheck(limit, label, keyPart, amount, now));
-          }
-        }
-      }
-    }
+    if (outcome !== 'deny' && !planLimits(verdicts, amount, now, reasons, planned)) outcome = 'deny';
 
     let hold: HoldRecord | undefined;
     let holdIsNew = false;
     let expired: readonly HoldRecord[] = [];
     if (outcome !== 'deny') {
+      // Formatted once, only when needed: hold meta and every budget reason carry it.
+      const amountText = effects || planned.length > 0 ? intent.amount?.toDecimalString() : undefined;
       if (effects) {
-        const result = await this.#stores.spend.placeHold({
-          holdId: effects.holdId,
-          amount,
-          checks: planned.map((p) => p.check),
-          now,
-          expiresAt: now + this.#holdTtlMs,
-          meta: holdMeta(intent),
-        });
+        const request = this.#holdRequest(intent, effects.holdId, planned, now, amountText);
+        const spend = this.#stores.spend;
+        const memSpend = memorySpend(spend);
+        const result = memSpend ? memSpend.placeHoldSync(request) : await spend.placeHold(request);
         expired = result.expired;
         if (planned.length > 0) {
-          const text = intent.amount?.toDecimalString();
-          const made = planned.map((p, i) => limitReason(p, result.usage[i]!, now, text));
+          const made = limitReasons(planned, result.usage, now, amountText);
           if (!result.ok) await this.#rollingRetries(planned, made, now);
           for (const r of made) reasons.push(r);
         }
@@ -580,82 +543,193 @@ export class PolicyEngine implements BudgetStatusSource {
         } else {
           outcome = 'deny';
         }
-      } else if (planned.length > 0) {
-        const usage = await this.#usage(planned, ownHold);
-        const text = intent.amount?.toDecimalString();
-        const made = planned.map((p, i) => limitReason(p, usage[i]!, now, text));
-        if (made.some((r) => r.outcome === 'deny')) {
-          outcome = 'deny';
-          await this.#rollingRetries(planned, made, now);
-        }
-        for (const r of made) reasons.push(r);
+      } else if (
+        planned.length > 0 &&
+        !(await this.#checkUsage(planned, ownHold, now, amountText, reasons))
+      ) {
+        outcome = 'deny';
       }
     }
 
     // Only allowed actions add their risk; the add is atomic against the threshold.
     if (effects && holdIsNew && riskPlan.length > 0 && (outcome === 'allow' || outcome === 'flag')) {
-      for (const rp of riskPlan) {
-        const { threshold } = rp;
-        const added = await agents.addRisk({ ...rp, now });
-        if (!added.ok) {
-          // Another decision took the agent's risk up meanwhile: undo and deny.
-          await this.#undo(effects, now);
-          hold = undefined;
-          holdIsNew = false;
-          outcome = 'deny';
-          reasons.push(riskRaceReason(threshold, added.total, rp.points));
-          break;
-        }
-        effects.risk.push(rp);
+      if (!(await this.#addRisk(effects, riskPlan, now, reasons))) {
+        hold = undefined;
+        holdIsNew = false;
+        outcome = 'deny';
       }
     }
 
     // Denied attempts are strikes; enough of them inside the window suspend the agent.
     if (effects && outcome === 'deny' && this.#strikes) {
-      const s = this.#strikes;
-      const strike = await agents.recordStrike({
-        agentId: intent.agentId,
-        now,
-        windowMs: s.windowMs,
-        max: s.max,
-        actor: STRIKE_ACTOR,
-      });
-      reasons.push({
-        code: strike.newlySuspended ? 'agent_suspended_by_strikes' : 'strike_recorded',
-        message: strike.newlySuspended
-          ? `${strike.strikes} denied attempts within ${s.windowMs} ms: agent ${intent.agentId} is suspended until an operator resumes it`
-          : `Strike ${strike.strikes} of ${s.max} within ${s.windowMs} ms`,
-        outcome: 'deny',
-        source: 'strike',
-        details: { strikes: strike.strikes, max: s.max, windowMs: s.windowMs },
-      });
-      if (strike.newlySuspended) {
-        this.#changed('agent.suspended', STRIKE_ACTOR, intent.agentId, `${strike.strikes} strikes`, {
-          strikes: strike.strikes,
-        });
-      }
+      reasons.push(await this.#strike(intent, now, this.#strikes));
     }
 
     const decision = this.#decision(intent, now, outcome, reasons, refs);
     if (hold) decision.holdId = hold.holdId;
     if (effects && hold && outcome === 'require_approval' && this.#approvals) {
-      const answer = await this.#approvals.requested({ decision: structuredClone(decision), intent, hold });
-      if (answer?.deny !== undefined) {
-        // The workflow refuses to raise this request (e.g. a cool-down): deny, return the money.
-        if (effects.hold) await this.#undo(effects, now);
-        else await this.#stores.spend.releaseHold(hold.holdId, { now });
-        const denied = this.#decision(
-          intent,
-          now,
-          'deny',
-          [{ ...answer.deny, outcome: 'deny' }, ...reasons],
-          refs,
-        );
-        return { decision: denied, holdIsNew: false, expired };
-      }
-      if (answer?.approvalId !== undefined) decision.approvalId = answer.approvalId;
+      const denied = await this.#requestApproval(
+        this.#approvals,
+        intent,
+        now,
+        decision,
+        reasons,
+        hold,
+        effects,
+      );
+      if (denied) return { decision: denied, holdIsNew: false, expired };
     }
-    return { decision, ...(hold ? { hold } : {}), holdIsNew, expired, risk: riskPlan };
+    return { decision, hold, holdIsNew, expired, risk: riskPlan };
+  }
+
+  /** Reads each policy's cumulative risk; false when the intent would take one over its threshold. */
+  async #checkRisk(
+    verdicts: readonly PolicyVerdict[],
+    intent: ParsedIntent,
+    now: number,
+    reasons: Reason[],
+    riskPlan: RiskAdd[],
+  ): Promise<boolean> {
+    let ok = true;
+    for (const v of verdicts) {
+      const risk = v.policy.risk;
+      if (!risk || v.riskPoints <= 0) continue;
+      const { key, retainUntil } = riskKey(v.policy, intent.agentId, now);
+      const total = await this.#stores.agents.getRisk(key, now);
+      const r = riskReason(v.policy, total, v.riskPoints);
+      reasons.push(r);
+      if (r.outcome === 'deny') ok = false;
+      else riskPlan.push({ key, points: v.riskPoints, retainUntil, threshold: risk.threshold });
+    }
+    return ok;
+  }
+
+  /** Asks the risk providers; their reasons can only make `outcome` stricter. */
+  async #signals(intent: ParsedIntent, now: number, outcome: Outcome, reasons: Reason[]): Promise<Outcome> {
+    let result = outcome;
+    for (const provider of this.#providers) {
+      for (const r of signalReasons(provider, await provider.signals(intent, { now }))) {
+        reasons.push(r);
+        result = mostRestrictive(result, r.outcome);
+      }
+    }
+    return result;
+  }
+
+  /** Budget reasons without a hold (`evaluate`); false when a limit is exceeded. */
+  async #checkUsage(
+    planned: readonly PlannedCheck[],
+    ownHold: HoldRecord | undefined,
+    now: number,
+    amountText: string | undefined,
+    reasons: Reason[],
+  ): Promise<boolean> {
+    const usage = await this.#usage(planned, ownHold);
+    const made = limitReasons(planned, usage, now, amountText);
+    const ok = !made.some((r) => r.outcome === 'deny');
+    if (!ok) await this.#rollingRetries(planned, made, now);
+    for (const r of made) reasons.push(r);
+    return ok;
+  }
+
+  /**
+   * Adds the risk of an allowed action, atomically against each threshold. When another
+   * decision took the agent's risk up meanwhile: undoes the hold and the risk added, adds
+   * the reason, and returns false.
+   */
+  async #addRisk(
+    effects: Effects,
+    riskPlan: readonly RiskAdd[],
+    now: number,
+    reasons: Reason[],
+  ): Promise<boolean> {
+    for (const rp of riskPlan) {
+      const { threshold } = rp;
+      const added = await this.#stores.agents.addRisk({ ...rp, now });
+      if (!added.ok) {
+        await this.#undo(effects, now);
+        reasons.push(riskRaceReason(threshold, added.total, rp.points));
+        return false;
+      }
+      effects.risk.push(rp);
+    }
+    return true;
+  }
+
+  /** The hold request of an intent's planned checks. */
+  #holdRequest(
+    intent: ParsedIntent,
+    holdId: string,
+    planned: readonly PlannedCheck[],
+    now: number,
+    amountText: string | undefined,
+  ): PlaceHoldRequest {
+    const checks: CounterCheck[] = new Array(planned.length);
+    for (let i = 0; i < planned.length; i++) checks[i] = planned[i]!.check;
+    return {
+      holdId,
+      amount: intent.amount?.minor ?? 0n,
+      checks,
+      now,
+      expiresAt: now + this.#holdTtlMs,
+      meta: holdMeta(intent, amountText),
+    };
+  }
+
+  /** Records a denied attempt as a strike; enough of them inside the window suspend the agent. */
+  async #strike(intent: ParsedIntent, now: number, s: { max: number; windowMs: number }): Promise<Reason> {
+    const strike = await this.#stores.agents.recordStrike({
+      agentId: intent.agentId,
+      now,
+      windowMs: s.windowMs,
+      max: s.max,
+      actor: STRIKE_ACTOR,
+    });
+    const reason: Reason = {
+      code: strike.newlySuspended ? 'agent_suspended_by_strikes' : 'strike_recorded',
+      message: strike.newlySuspended
+        ? `${strike.strikes} denied attempts within ${s.windowMs} ms: agent ${intent.agentId} is suspended until an operator resumes it`
+        : `Strike ${strike.strikes} of ${s.max} within ${s.windowMs} ms`,
+      outcome: 'deny',
+      source: 'strike',
+      details: { strikes: strike.strikes, max: s.max, windowMs: s.windowMs },
+    };
+    if (strike.newlySuspended) {
+      this.#changed('agent.suspended', STRIKE_ACTOR, intent.agentId, `${strike.strikes} strikes`, {
+        strikes: strike.strikes,
+      });
+    }
+    return reason;
+  }
+
+  /**
+   * Raises an approval request for a held `require_approval` decision (sets its
+   * `approvalId`). Returns the denial when the workflow refuses to raise it (e.g. a
+   * cool-down), after returning the money.
+   */
+  async #requestApproval(
+    approvals: ApprovalHook,
+    intent: ParsedIntent,
+    now: number,
+    decision: Decision,
+    reasons: readonly Reason[],
+    hold: HoldRecord,
+    effects: Effects,
+  ): Promise<Decision | undefined> {
+    const answer = await approvals.requested({ decision: structuredClone(decision), intent, hold });
+    if (answer?.deny !== undefined) {
+      if (effects.hold) await this.#undo(effects, now);
+      else await this.#stores.spend.releaseHold(hold.holdId, { now });
+      return this.#decision(
+        intent,
+        now,
+        'deny',
+        [{ ...answer.deny, outcome: 'deny' }, ...reasons],
+        decision.policies,
+      );
+    }
+    if (answer?.approvalId !== undefined) decision.approvalId = answer.approvalId;
+    return undefined;
   }
 
   /**
@@ -854,15 +928,34 @@ export class PolicyEngine implements BudgetStatusSource {
       if (!current) throw holdNotFound(holdId);
       minor = this.#captureMinor(current, options.amount);
     }
-    const record = await this.#stores.spend
-      .captureHold(holdId, minor === undefined ? { now } : { amount: minor, now })
-      .catch((error: unknown) => this.#notActive(error, now));
+    const spend = this.#stores.spend;
+    const captureOptions = minor === undefined ? { now } : { amount: minor, now };
+    const memSpend = memorySpend(spend);
+    let record: HoldRecord;
+    if (memSpend) {
+      try {
+        record = memSpend.captureHoldSync(holdId, captureOptions);
+      } catch (error) {
+        return this.#notActive(error, now);
+      }
+    } else {
+      // Awaited in a try rather than through `.catch(closure)`: no closure per capture. A
+      // store that throws synchronously still throws past #notActive, as it did.
+      const capturing = spend.captureHold(holdId, captureOptions);
+      try {
+        record = await capturing;
+      } catch (error) {
+        return this.#notActive(error, now);
+      }
+    }
     const result = this.#holdResult(record);
-    this.#emit('hold.captured', () => ({
-      ...holdFacts(record, now),
-      captured: result.captured,
-      returned: result.returned,
-    }));
+    if (this.#listened('hold.captured')) {
+      this.events.emit('hold.captured', {
+        ...holdFacts(record, now),
+        captured: result.captured,
+        returned: result.returned,
+      });
+    }
     return result;
   }
 
@@ -933,21 +1026,30 @@ export class PolicyEngine implements BudgetStatusSource {
   #holdResult(record: HoldRecord): HoldResult {
     const currency = typeof record.meta.currency === 'string' ? record.meta.currency : undefined;
     const asset = currency === undefined ? undefined : this.#assets.get(currency);
-    const fmt = (minor: bigint) =>
-      asset ? Money.fromMinor(minor, asset).toDecimalString() : minor.toString();
     const returned =
       record.state === 'captured'
         ? record.amount - record.captured
         : record.state === 'held'
           ? 0n
           : record.amount;
+    if (!asset) {
+      return {
+        holdId: record.holdId,
+        state: record.state,
+        held: record.amount.toString(),
+        captured: record.captured.toString(),
+        returned: returned.toString(),
+      };
+    }
+    // A full capture and an untouched release repeat one amount: format it once.
+    const held = formatHeld(record.amount, asset);
     return {
       holdId: record.holdId,
       state: record.state,
-      ...(asset ? { currency: asset.symbol } : {}),
-      held: fmt(record.amount),
-      captured: fmt(record.captured),
-      returned: fmt(returned),
+      currency: asset.symbol,
+      held,
+      captured: record.captured === record.amount ? held : formatHeld(record.captured, asset),
+      returned: returned === record.amount ? held : formatHeld(returned, asset),
     };
   }
 
@@ -972,9 +1074,7 @@ export class PolicyEngine implements BudgetStatusSource {
       for (const limit of p.limits) {
         if (query.budgetId !== undefined && limit.id !== query.budgetId) continue;
         if (limit.window.kind === 'transaction') continue;
-        for (const [label, keyPart] of queryScopes(limit.scope, limit.group, p, query)) {
-          planned.push(planCheck(limit, label, keyPart, 0n, now));
-        }
+        for (const slot of querySlots(limit, p, query)) planned.push(planCheck(limit, slot, 0n, now));
       }
     }
     const usage = planned.length > 0 ? await this.#usage(planned) : [];
@@ -1165,9 +1265,16 @@ export class PolicyEngine implements BudgetStatusSource {
   }
 
   #emit<K extends keyof BursarEventMap & string>(type: K, make: () => BursarEventMap[K]): void {
+    if (this.#listened(type)) this.events.emit(type, make());
+  }
+
+  /**
+   * False when nothing listens to `type` (a bus without `listenerCount` always counts as
+   * listened to). The hot paths ask this first, so they build no event and no closure.
+   */
+  #listened(type: keyof BursarEventMap & string): boolean {
     const bus = this.events;
-    if (typeof bus.listenerCount === 'function' && bus.listenerCount(type) === 0) return;
-    bus.emit(type, make());
+    return typeof bus.listenerCount !== 'function' || bus.listenerCount(type) > 0;
   }
 
   // ─── Simulation ─────────────────────────────────────────────────────────────────────
@@ -1230,6 +1337,65 @@ function checkHoldId(holdId: unknown): void {
   }
 }
 
+/** A hold amount as a decimal string; through Money (which throws) only when out of range. */
+function formatHeld(minor: bigint, asset: Asset): string {
+  if (minor < 0n || minor > MAX_MINOR_UNITS) return Money.fromMinor(minor, asset).toDecimalString();
+  return minor === 0n ? zeroText(asset.decimals) : formatMinor(minor, asset.decimals);
+}
+
+const ZEROS: string[] = [];
+/** `0.000000` for 6 decimals, made once per number of decimals. */
+function zeroText(decimals: number): string {
+  let z = ZEROS[decimals];
+  if (z === undefined) {
+    z = formatMinor(0n, decimals);
+    ZEROS[decimals] = z;
+  }
+  return z;
+}
+
+/** Runs every policy's rules, adding their reasons; the verdicts in policy order. */
+function judge(policies: readonly CompiledPolicy[], facts: IntentFacts, reasons: Reason[]): PolicyVerdict[] {
+  const verdicts: PolicyVerdict[] = new Array(policies.length);
+  for (let i = 0; i < policies.length; i++) {
+    const v = evaluatePolicy(policies[i]!, facts);
+    verdicts[i] = v;
+    for (const r of v.reasons) reasons.push(r);
+  }
+  return verdicts;
+}
+
+/** The most restrictive outcome of the verdicts (allow when there are none). */
+function strictestOutcome(verdicts: readonly PolicyVerdict[]): Outcome {
+  let outcome: Outcome = 'allow';
+  for (const v of verdicts) if (outcomeSeverity(v.outcome) > outcomeSeverity(outcome)) outcome = v.outcome;
+  return outcome;
+}
+
+function suspendedReason(agentId: string, agent: AgentState): Reason {
+  return {
+    code: 'agent_suspended',
+    message: `Agent ${agentId} is suspended${agent.suspendReason ? `: ${agent.suspendReason}` : ''}; an operator must resume it`,
+    outcome: 'deny',
+    source: 'agent',
+    details: { ...(agent.suspendedBy !== undefined ? { suspendedBy: agent.suspendedBy } : {}) },
+  };
+}
+
+function killSwitchReason(ks: KillSwitch): Reason {
+  return {
+    code: 'kill_switch_engaged',
+    message: `Kill switch (${ks.scope}${ks.target !== undefined ? ` ${ks.target}` : ''}) engaged by ${ks.actor}${ks.reason ? `: ${ks.reason}` : ''}`,
+    outcome: 'deny',
+    source: 'kill_switch',
+    details: {
+      scope: ks.scope,
+      ...(ks.target !== undefined ? { target: ks.target } : {}),
+      actor: ks.actor,
+    },
+  };
+}
+
 function holdNotFound(holdId: string): BursarError {
   return new BursarError(ErrorCode.HOLD_NOT_FOUND, `No hold ${holdId}`, { status: 404, details: { holdId } });
 }
@@ -1289,32 +1455,27 @@ function riskReason(policy: CompiledPolicy, total: number, points: number): Reas
 }
 
 /** The scopes `getBudgetStatus` can name for a limit, from the query's values. */
-function queryScopes(
-  scope: string,
-  group: string | undefined,
-  policy: CompiledPolicy,
-  q: BudgetStatusQuery,
-): Array<[string, string]> {
+function querySlots(limit: CompiledLimit, policy: CompiledPolicy, q: BudgetStatusQuery): ScopeSlot[] {
   const recipient = q.recipient === undefined ? undefined : normalizeRecipient(q.recipient);
-  switch (scope) {
+  switch (limit.scope) {
     case 'global':
-      return [['global', 'g']];
+      return [scopeSlot(limit, '')];
     case 'agent':
-      return q.agentId === undefined ? [] : [[`agent:${q.agentId}`, `a:${q.agentId}`]];
+      return q.agentId === undefined ? [] : [scopeSlot(limit, q.agentId)];
     case 'agent_group': {
       const all = Object.keys(policy.policy.agentGroups ?? {});
       const names = q.agentId === undefined ? all : policy.groups.of(q.agentId);
-      return names.filter((g) => group === undefined || g === group).map((g) => [`group:${g}`, `g:${g}`]);
+      return names
+        .filter((g) => limit.group === undefined || g === limit.group)
+        .map((g) => scopeSlot(limit, g));
     }
     case 'recipient':
-      return recipient === undefined ? [] : [[`recipient:${recipient}`, `r:${recipient}`]];
+      return recipient === undefined ? [] : [scopeSlot(limit, recipient)];
     case 'action':
-      return q.action === undefined ? [] : [[`action:${q.action}`, `x:${q.action}`]];
-    default: {
+      return q.action === undefined ? [] : [scopeSlot(limit, q.action)];
+    default:
       if (q.agentId === undefined || recipient === undefined) return [];
-      const a = q.agentId;
-      return [[`agent:${a},recipient:${recipient}`, `ar:${a.length}:${a}${recipient}`]];
-    }
+      return [scopeSlot(limit, q.agentId, recipient)];
   }
 }
 
@@ -1332,8 +1493,11 @@ function paymentFacts(intent: ParsedIntent, at: number): PaymentFacts {
   };
 }
 
-/** What a hold remembers of its intent, for capture (currency) and lifecycle events. */
-function holdMeta(intent: ParsedIntent): Record<string, unknown> {
+/**
+ * What a hold remembers of its intent, for capture (currency) and lifecycle events.
+ * `amountText` is the intent's amount as a decimal string.
+ */
+function holdMeta(intent: ParsedIntent, amountText: string | undefined): Record<string, unknown> {
   const meta: Record<string, unknown> = {
     agentId: intent.agentId,
     action: intent.action,
@@ -1341,7 +1505,7 @@ function holdMeta(intent: ParsedIntent): Record<string, unknown> {
     intentHash: intent.hash,
   };
   if (intent.amount) {
-    meta.amount = intent.amount.toDecimalString();
+    meta.amount = amountText;
     meta.currency = intent.amount.currency;
   }
   if (intent.recipient !== undefined) meta.recipient = intent.recipient;

@@ -47,6 +47,8 @@ export interface IndexHints {
   recipient?: number;
   agent?: readonly string[];
   action?: readonly string[];
+  /** Lower-cased networks the rule requires. */
+  networks?: ReadonlySet<string>;
   /** Upper-cased currencies the rule requires (from `currency` and the amount's currency). */
   currencies?: ReadonlySet<string>;
 }
@@ -137,6 +139,7 @@ export function compileConditions(
   }
   if (when.network) {
     const set = new Set(when.network.map((n) => n.toLowerCase()));
+    hints.networks = set;
     add('network', (s) =>
       s.facts.network === undefined ? MISSING : set.has(s.facts.network) ? TRUE : FALSE,
     );

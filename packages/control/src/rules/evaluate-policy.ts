@@ -61,6 +61,20 @@ export function evaluatePolicy(policy: CompiledPolicy, facts: IntentFacts): Poli
     break;
   }
 
+  if (kept.length === 0) {
+    // The common case, one reason: an array of exactly one, not one grown by push.
+    if (decided) {
+      return {
+        policy,
+        outcome: decided.action,
+        reasons: [ruleReason(policy, decided, decidedMissing)],
+        riskPoints: decided.risk,
+        scope,
+      };
+    }
+    return { policy, outcome: policy.defaultAction, reasons: [defaultReason(policy)], riskPoints: 0, scope };
+  }
+
   const reasons: Reason[] = [];
   let riskPoints = 0;
   let outcome: Outcome;
@@ -77,16 +91,21 @@ export function evaluatePolicy(policy: CompiledPolicy, facts: IntentFacts): Poli
     outcome = 'deny';
   } else {
     outcome = policy.defaultAction;
-    reasons.push({
-      code: 'default_action',
-      message: `No rule of policy ${policy.ref.id} matched; its default action is ${outcome}`,
-      outcome,
-      source: 'default',
-      policyId: policy.ref.id,
-    });
+    reasons.push(defaultReason(policy));
   }
   for (const k of kept) if (k.rule.severity > outcomeSeverity(outcome)) outcome = k.rule.action;
   return { policy, outcome, reasons, riskPoints, scope };
+}
+
+function defaultReason(policy: CompiledPolicy): Reason {
+  const outcome = policy.defaultAction;
+  return {
+    code: 'default_action',
+    message: `No rule of policy ${policy.ref.id} matched; its default action is ${outcome}`,
+    outcome,
+    source: 'default',
+    policyId: policy.ref.id,
+  };
 }
 
 function notCovered(policy: CompiledPolicy, facts: IntentFacts, covered: ReadonlySet<string>): Reason {

@@ -18,8 +18,8 @@ export class IntentFacts {
   constructor(intent: ParsedIntent, now: number) {
     this.intent = intent;
     this.now = now;
-    this.currency = intent.currency?.toUpperCase();
-    this.network = intent.network?.toLowerCase();
+    this.currency = intent.currency === undefined ? undefined : upperCase(intent.currency);
+    this.network = intent.network === undefined ? undefined : lowerCase(intent.network);
   }
 
   /** The recipient in comparison form (see `canonicalRecipient`), without any user part. */
@@ -47,6 +47,33 @@ export class IntentFacts {
     }
     return this.#forms ?? undefined;
   }
+}
+
+const upper = new Map<string, string>();
+const lower = new Map<string, string>();
+
+/**
+ * Case-folded currency and network, memoized: a decision reads a handful of distinct values,
+ * and a lookup is cheaper than folding the same string again. Bounded.
+ */
+function upperCase(s: string): string {
+  let u = upper.get(s);
+  if (u === undefined) {
+    u = s.toUpperCase();
+    if (upper.size >= 1024) upper.clear();
+    upper.set(s, u);
+  }
+  return u;
+}
+
+function lowerCase(s: string): string {
+  let l = lower.get(s);
+  if (l === undefined) {
+    l = s.toLowerCase();
+    if (lower.size >= 1024) lower.clear();
+    lower.set(s, l);
+  }
+  return l;
 }
 
 interface RecipientForms {

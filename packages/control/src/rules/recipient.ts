@@ -182,6 +182,7 @@ interface TrieNode {
 
 const newNode = (): TrieNode => ({ children: undefined, entries: [] });
 const NO_HITS = new Uint8Array(0);
+const MEMO_SIZE = 4096;
 
 /** What one recipient condition lists. Every list is optional; any entry matching is a hit. */
 export interface RecipientPatterns {
@@ -202,6 +203,12 @@ export class RecipientIndex {
   /** URL globs whose host ends in a literal domain, keyed by that domain. */
   readonly #hostGlobs = new Map<string, GlobEntry[]>();
   readonly #root: TrieNode = newNode();
+  /**
+   * Answers of {@link match} by recipient: they depend on nothing else, and agents pay the
+   * same few recipients, so a repeat costs one lookup instead of the host and trie walks.
+   * Bounded; emptied when a condition is added.
+   */
+  readonly #memo = new Map<string, Uint8Array>();
   #size = 0;
   #byHost = false;
 
@@ -216,6 +223,7 @@ export class RecipientIndex {
    * `user@host`); without it such a part is ignored, so the entry matches its host.
    */
   add(patterns: RecipientPatterns, onIssue?: (message: string) => void): number {
+    this.#memo.clear();
     const id = this.#size++;
     const userinfo = (raw: string) =>
       onIssue?.(`"${raw}" names a user (user@host); recipients are compared without one, so leave it out`);
@@ -252,9 +260,21 @@ export class RecipientIndex {
 
   /**
    * Which conditions match the normalized recipient: `hits[id] === 1`. When none does, the
-   * answer is a shared empty array (every index reads as undefined), so a miss allocates nothing.
+   * answer is a shared empty array (every index reads as undefined), so a miss allocates
+   * nothing. Answers are shared between calls: read them, never write to them. `host` is
+   * the recipient's host (a function of the recipient, so answers can be remembered by it).
    */
   match(normalized: string, host: () => string | undefined): Uint8Array {
+    let hits = this.#memo.get(normalized);
+    if (hits === undefined) {
+      hits = this.#match(normalized, host);
+      if (this.#memo.size >= MEMO_SIZE) this.#memo.clear();
+      this.#memo.set(normalized, hits);
+    }
+    return hits;
+  }
+
+  #match(normalized: string, host: () => string | undefined): Uint8Array {
     let hits = NO_HITS;
     const exact = this.#exact.get(normalized);
     if (exact) {

@@ -28,9 +28,10 @@ class GlobKeyedRules {
 /**
  * Which of a policy's rules can match an intent, without running them. Each rule is filed
  * under one condition that, when false, makes the rule false: a positive recipient condition,
- * an agent glob, an action glob, or a currency. Rules with none of these are always run.
- * Only a field that is present can rule a rule out: when the intent lacks a recipient or
- * an amount, every rule filed under it is run, so missing-field semantics are unchanged.
+ * an agent glob, an action glob, a network, or a currency. Rules with none of these are
+ * always run. Only a field that is present can rule a rule out: when the intent lacks a
+ * recipient, a network or an amount, every rule filed under it is run, so missing-field
+ * semantics are unchanged.
  */
 export class RuleIndex {
   readonly #always: Uint8Array;
@@ -41,6 +42,8 @@ export class RuleIndex {
   readonly #recipientRules: number[] = [];
   readonly #agents = new GlobKeyedRules();
   readonly #actions = new GlobKeyedRules();
+  readonly #byNetwork = new Map<string, number[]>();
+  readonly #networkRules: number[] = [];
   readonly #byCurrency = new Map<string, number[]>();
   readonly #currencyRules: number[] = [];
 
@@ -57,6 +60,14 @@ export class RuleIndex {
         this.#agents.add(h.agent, i);
       } else if (h.action) {
         this.#actions.add(h.action, i);
+      } else if (h.networks) {
+        // Before currency: a network names fewer payments than a currency does.
+        for (const n of h.networks) {
+          const list = this.#byNetwork.get(n);
+          if (list) list.push(i);
+          else this.#byNetwork.set(n, [i]);
+        }
+        this.#networkRules.push(i);
       } else if (h.currencies) {
         for (const c of h.currencies) {
           const list = this.#byCurrency.get(c);
@@ -95,6 +106,14 @@ export class RuleIndex {
     }
     if (this.#agents.size > 0) for (const i of this.#agents.rulesFor(facts.intent.agentId)) mask[i] = 1;
     if (this.#actions.size > 0) for (const i of this.#actions.rulesFor(facts.intent.action)) mask[i] = 1;
+    if (this.#networkRules.length > 0) {
+      if (facts.network === undefined) {
+        for (const i of this.#networkRules) mask[i] = 1;
+      } else {
+        const rules = this.#byNetwork.get(facts.network);
+        if (rules) for (const i of rules) mask[i] = 1;
+      }
+    }
     if (this.#currencyRules.length > 0) {
       if (facts.currency === undefined || facts.intent.amount === undefined) {
         for (const i of this.#currencyRules) mask[i] = 1;

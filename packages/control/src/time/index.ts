@@ -1,3 +1,4 @@
+export { CalendarWindow, type WindowBounds } from './calendar-window.js';
 export { DURATION_PATTERN, parseDuration } from './duration.js';
 export {
   type CalendarUnit,
