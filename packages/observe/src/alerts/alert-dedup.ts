@@ -10,9 +10,6 @@ interface Entry {
   suppressed: number;
 }
 
-/** The answer of {@link AlertDedup.admit}. */
-export type Admission = { ok: true; suppressedBefore: number } | { ok: false };
-
 /**
  * De-duplication with cool-down: after an alert with a key goes out, alerts with the same key
  * are dropped (and counted) until the cool-down ends; the next one that goes out reports how
@@ -32,13 +29,17 @@ export class AlertDedup {
     return this.#entries.size;
   }
 
-  /** May an alert with `key` go out at `now`? If so it silences the key until `until`. */
-  admit(key: string, now: number, until: number): Admission {
+  /**
+   * May an alert with `key` go out at `now`? If so it silences the key until `until` and
+   * returns how many alerts with the key were dropped before it; if not, returns −1 (a number
+   * rather than a result object: this runs for every alert a rule fires, dropped or not).
+   */
+  admit(key: string, now: number, until: number): number {
     this.#sweep(now);
     const entry = this.#entries.get(key);
     if (entry !== undefined && now < entry.until) {
       entry.suppressed++;
-      return { ok: false };
+      return -1;
     }
     const suppressedBefore = entry?.suppressed ?? 0;
     // Kept for one more quiet period after `until`, so a late repeat still reports the drops.
@@ -50,7 +51,7 @@ export class AlertDedup {
       if (oldest === undefined) break;
       if (this.#entries.get(oldest.key) === oldest) this.#entries.delete(oldest.key);
     }
-    return { ok: true, suppressedBefore };
+    return suppressedBefore;
   }
 
   #sweep(now: number): void {

@@ -4,6 +4,7 @@ import { ObserveErrorCode } from '../errors/index.js';
 import {
   compareProducts,
   type Decimal,
+  isPlainDecimal,
   MinHeap,
   parseDecimal,
   percentText,
@@ -27,6 +28,15 @@ interface Due {
   agentId: string;
 }
 
+/** What the floating-point screen needs of a rule: does it count held amounts, its lowest percent. */
+interface Screen {
+  includeHeld: boolean;
+  lowest: number;
+}
+
+/** Relative safety margin of the screen, far above the error of a few double operations (~1e-15). */
+const SCREEN_MARGIN = 1e-9;
+
 const HUNDRED: Decimal = { digits: 100n, scale: 0 };
 
 /**
@@ -47,8 +57,12 @@ export class BudgetWatch {
   readonly #agents: RecencyMap<string, AgentCheck>;
   readonly #due = new MinHeap<Due>();
   readonly #raise: (input: RaiseInput) => void;
-  readonly #track: (p: Promise<unknown>) => void;
   readonly #onError: (error: unknown, context: string) => void;
+  /** Per rule, for the screen; undefined when a percent has no plain decimal text (never screened). */
+  readonly #screens: Screen[] | undefined;
+  /** Reads under way, and who waits for them all to finish. */
+  #reading = 0;
+  #idle: { promise: Promise<void>; resolve: () => void } | undefined;
   checks = 0;
 
   constructor(options: {
@@ -56,7 +70,6 @@ export class BudgetWatch {
     rules: Rule[];
     maxAgents: number;
     raise: (input: RaiseInput) => void;
-    track: (p: Promise<unknown>) => void;
     onError: (error: unknown, context: string) => void;
   }) {
     this.#source = options.source;
@@ -64,8 +77,28 @@ export class BudgetWatch {
     this.#interval = Math.min(...options.rules.map((r) => r.checkIntervalMs));
     this.#agents = new RecencyMap(options.maxAgents);
     this.#raise = options.raise;
-    this.#track = options.track;
     this.#onError = options.onError;
+    this.#screens = options.rules.every((r) => r.percents.every((p) => isPlainDecimal(String(p))))
+      ? options.rules.map((r) => ({ includeHeld: r.includeHeld, lowest: Math.min(...r.percents) }))
+      : undefined;
+  }
+
+  /** True while budget reads are under way. */
+  get busy(): boolean {
+    return this.#reading > 0;
+  }
+
+  /** Resolves once no budget read is under way. */
+  idle(): Promise<void> {
+    if (this.#reading === 0) return Promise.resolve();
+    if (this.#idle === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.#idle = { promise, resolve };
+    }
+    return this.#idle.promise;
   }
 
   /** A payment of `agentId` was recorded at `now`. */
@@ -117,7 +150,7 @@ export class BudgetWatch {
       this.#schedule(agentId, st, st.lastCheck + this.#interval);
       return;
     }
-    this.#track(this.#check(agentId, now, st));
+    void this.#check(agentId, now, st);
   }
 
   #schedule(agentId: string, st: AgentCheck, at: number): void {
@@ -126,29 +159,92 @@ export class BudgetWatch {
     this.#due.push({ at, agentId });
   }
 
-  async #check(agentId: string, now: number, st: AgentCheck): Promise<void> {
+  /**
+   * One status read. Written with `then` rather than `async`/`await`: a read starts after almost
+   * every payment, and this saves the async function's own promise, its suspended frame and a
+   * second promise to track it. It never rejects; a failure (thrown at once or later, or by a
+   * malformed status) is reported.
+   */
+  #check(agentId: string, now: number, st: AgentCheck): Promise<void> {
     st.lastCheck = now;
     st.pending = false;
     st.inFlight = true;
     this.checks++;
+    this.#reading++;
+    let read: Promise<BudgetStatus[]>;
     try {
-      const statuses = await this.#source.getBudgetStatus({ agentId });
-      for (const status of statuses) this.#evaluate(agentId, status, now);
+      read = this.#source.getBudgetStatus({ agentId });
     } catch (error) {
-      this.#onError(
-        new BursarError(ObserveErrorCode.BUDGET_STATUS, `Reading budget status of ${agentId} failed`, {
-          cause: error,
-          details: { agentId },
-        }),
-        'budget_threshold',
-      );
-    } finally {
-      st.inFlight = false;
-      if (st.pending) this.#schedule(agentId, st, st.lastCheck + this.#interval);
+      this.#failed(agentId, error);
+      this.#done(agentId, st);
+      return Promise.resolve();
+    }
+    return Promise.resolve(read).then(
+      (statuses) => {
+        try {
+          for (const status of statuses) this.#evaluate(agentId, status, now);
+        } catch (error) {
+          this.#failed(agentId, error);
+        }
+        this.#done(agentId, st);
+      },
+      (error: unknown) => {
+        this.#failed(agentId, error);
+        this.#done(agentId, st);
+      },
+    );
+  }
+
+  #failed(agentId: string, error: unknown): void {
+    this.#onError(
+      new BursarError(ObserveErrorCode.BUDGET_STATUS, `Reading budget status of ${agentId} failed`, {
+        cause: error,
+        details: { agentId },
+      }),
+      'budget_threshold',
+    );
+  }
+
+  #done(agentId: string, st: AgentCheck): void {
+    st.inFlight = false;
+    if (st.pending) this.#schedule(agentId, st, st.lastCheck + this.#interval);
+    if (--this.#reading === 0 && this.#idle !== undefined) {
+      const { resolve } = this.#idle;
+      this.#idle = undefined;
+      resolve();
     }
   }
 
+  /**
+   * True when no rule can cross a threshold for this status, decided in floating point: used ×
+   * 100 ÷ limit below every rule's lowest percent by a margin far wider than the rounding error.
+   * Most reads are well below every threshold, so the exact comparison below (bigint
+   * arithmetic, a dozen allocations) runs only near or above one. Anything unusual — a text
+   * that is not a plain decimal, a limit that is not positive, an overflow — goes to the exact
+   * path, which also reports malformed statuses as before.
+   */
+  #belowEveryThreshold(status: BudgetStatus): boolean {
+    const screens = this.#screens;
+    if (screens === undefined) return false;
+    const { limit: limitText, spent: spentText, held: heldText } = status;
+    if (!isPlainDecimal(limitText) || !isPlainDecimal(spentText) || !isPlainDecimal(heldText)) return false;
+    const limit = Number(limitText);
+    if (!(limit > 0)) return false;
+    const spent = Number(spentText);
+    const held = Number(heldText);
+    for (const screen of screens) {
+      const used = screen.includeHeld ? spent + held : spent;
+      const size = screen.includeHeld ? Math.abs(spent) + Math.abs(held) : Math.abs(spent);
+      const percent = (used * 100) / limit;
+      const margin = ((size * 100) / limit + screen.lowest) * SCREEN_MARGIN;
+      // Written so that NaN and Infinity fail the test (and take the exact path).
+      if (!(percent < screen.lowest - margin)) return false;
+    }
+    return true;
+  }
+
   #evaluate(agentId: string, status: BudgetStatus, now: number): void {
+    if (this.#belowEveryThreshold(status)) return;
     const limit = parseDecimal(status.limit, 'limit');
     if (limit.digits <= 0n) return;
     const spent = parseDecimal(status.spent, 'spent');

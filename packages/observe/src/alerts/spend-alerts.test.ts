@@ -1,4 +1,4 @@
-import { type AlertEvent, BursarError, EventBus, ManualClock } from '@bursar/core';
+import { type AlertEvent, type BudgetStatus, BursarError, EventBus, ManualClock } from '@bursar/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { captured, decision, FakeBudgets } from '../__fixtures__/events.js';
 import { AnomalyDetector } from '../anomaly/anomaly-detector.js';
@@ -173,6 +173,58 @@ describe('SpendAlerts: budget_threshold reads the engine’s budget status', () 
     s.pay('1.00');
     await s.alerts.flush();
     expect((s.errors[0] as BursarError).code).toBe('ERR_BURSAR_OBSERVE_BUDGET_STATUS');
+  });
+});
+
+describe('SpendAlerts: budget_threshold decides exactly, also where floating point cannot', () => {
+  const status = (agentId: string, fields: Partial<BudgetStatus>): BudgetStatus => ({
+    policyId: 'production',
+    budgetId: 'daily',
+    kind: 'amount',
+    currency: 'USD',
+    window: 'daily',
+    scope: `agent:${agentId}`,
+    limit: '100.00',
+    spent: '0.00',
+    held: '0.00',
+    remaining: '0.00',
+    ...fields,
+  });
+
+  it('at, just below and just above a threshold, with huge amounts, cancellation and untrimmed text', async () => {
+    const budgets = new FakeBudgets();
+    const s = setup(
+      [
+        { type: 'budget_threshold', percents: [80], checkIntervalMs: 0 },
+        { type: 'budget_threshold', id: 'held', percents: [90], includeHeld: true, checkIntervalMs: 0 },
+      ],
+      { budgets },
+    );
+    budgets.statuses = [
+      // 79.99…% — a double rounds it to exactly 80.
+      status('below', { limit: '10000000000000000000000', spent: '7999999999999999999999.99' }),
+      status('at', { limit: '10000000000000000000000', spent: '8000000000000000000000.00' }),
+      status('above', { limit: '0.03', spent: '0.025' }), // 83.3 %
+      // spent + held is exactly 90 %, but in doubles the two cancel to nonsense.
+      status('cancel', { limit: '100', spent: '-1000000000000000000000', held: '1000000000000000000090' }),
+      status('spaced', { spent: ' 85.00 ' }), // not a plain decimal: read as before, trimmed
+      status('tiny', { limit: '0.0000000000000000000000000001', spent: '0.00000000000000000000000000009' }),
+      status('bad', { limit: '1e2', spent: '90' }),
+    ];
+    for (const agentId of ['below', 'at', 'above', 'cancel', 'spaced', 'tiny', 'bad'])
+      s.pay('1.00', { agentId });
+    await s.alerts.flush();
+    expect(s.sent.map((a) => [a.agentId, a.facts.rule, a.facts.percentUsed])).toEqual([
+      ['at', 'budget_threshold', '80.0'],
+      ['above', 'budget_threshold', '83.3'],
+      ['cancel', 'held', '90.0'],
+      ['spaced', 'budget_threshold', '85.0'],
+      ['tiny', 'budget_threshold', '90.0'],
+      ['tiny', 'held', '90.0'],
+    ]);
+    expect(s.errors.map((e) => ((e as BursarError).cause as Error).message)).toEqual([
+      'limit must be a decimal string; got "1e2"',
+    ]);
   });
 });
 

@@ -188,7 +188,7 @@ export class SpendAlerts {
       cooldownMs: number | undefined,
       build: () => Omit<RaiseInput, 'dedupKey'>,
     ) => {
-      this.#raise(dedupKey, cooldownMs, undefined, () => ({ ...build(), dedupKey }));
+      this.#raise(dedupKey, cooldownMs, undefined, build);
     };
 
     const budgetRules = o.rules.filter((r) => r.type === 'budget_threshold');
@@ -199,7 +199,6 @@ export class SpendAlerts {
             rules: budgetRules,
             maxAgents: o.maxKeys,
             raise,
-            track: (p) => this.#track(p),
             onError: (e, c) => safeReport(this.#onError, e, c),
           })
         : undefined;
@@ -332,6 +331,8 @@ export class SpendAlerts {
           this.#handlers.push({
             onPayment: (r) => {
               const assessment = detector!.observe(r);
+              // Most payments are unremarkable: return before allocating the filtered list.
+              if (assessment.signals.length === 0) return;
               const hits = assessment.signals.filter(
                 (s) => codes.has(s.code) && outcomeSeverity(s.outcome) >= min,
               );
@@ -470,8 +471,9 @@ export class SpendAlerts {
 
   /** Waits until every pending sink delivery and budget read has finished. */
   async flush(): Promise<void> {
-    while (this.#inflight.size > 0) {
-      await Promise.allSettled([...this.#inflight]);
+    const budget = this.#budget;
+    while (this.#inflight.size > 0 || budget?.busy) {
+      await Promise.allSettled(budget ? [...this.#inflight, budget.idle()] : [...this.#inflight]);
     }
   }
 
@@ -512,17 +514,16 @@ export class SpendAlerts {
     dedupKey: string,
     cooldownMs: number | undefined,
     quietUntil: number | undefined,
-    build: () => RaiseInput,
+    build: () => Omit<RaiseInput, 'dedupKey'>,
   ): AlertEvent | undefined {
     const now = this.#clock.now();
     const until = quietUntil ?? now + (cooldownMs ?? this.#cooldownMs);
-    const admission = this.#dedup.admit(dedupKey, now, until);
-    if (!admission.ok) {
+    const suppressed = this.#dedup.admit(dedupKey, now, until);
+    if (suppressed < 0) {
       this.#stats.suppressed++;
       return undefined;
     }
     const input = build();
-    const suppressed = admission.suppressedBefore;
     const alert: AlertEvent = {
       at: now,
       alertId: newId('alert'),

@@ -2,6 +2,7 @@ import type { Asset } from '@bursar/core';
 
 /** σ of a normal distribution over its mean absolute deviation (√(π/2)). */
 const MAD_TO_SIGMA = 1.2533;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Robust running statistics of payment amounts on a log scale: an exponentially weighted mean
@@ -16,9 +17,13 @@ export class AmountStats {
   mean = 0;
   /** EWMA of |x − mean|. */
   dev = 0;
-  min = 0n;
-  max = 0n;
-  lastAt = 0;
+  /**
+   * Smallest and largest amounts (minor units): numbers while they are safe integers, so the
+   * comparison per payment reads a field instead of a separate bigint object, else bigint.
+   * Comparisons of a number with a bigint are exact.
+   */
+  #min: number | bigint = 0;
+  #max: number | bigint = 0;
   /** The baseline of the same key in another currency (rare; a short list). */
   next: AmountStats | undefined = undefined;
   /** Set when used again; cleared by the per-agent eviction sweep (second chance). */
@@ -43,6 +48,16 @@ export class AmountStats {
     this.asset = asset;
   }
 
+  /** The smallest amount learned (exact minor units). */
+  get min(): bigint {
+    return typeof this.#min === 'bigint' ? this.#min : BigInt(this.#min);
+  }
+
+  /** The largest amount learned (exact minor units). */
+  get max(): bigint {
+    return typeof this.#max === 'bigint' ? this.#max : BigInt(this.#max);
+  }
+
   /** The value the statistics work on. */
   static x(minor: bigint): number {
     return Math.log(Number(minor) + 1);
@@ -58,13 +73,14 @@ export class AmountStats {
     return (x - this.mean) / this.spread(minSpread);
   }
 
-  update(minor: bigint, at: number, alpha: number, minSpread: number, clip: number): void {
+  update(minor: bigint, alpha: number, minSpread: number, clip: number): void {
     const x = AmountStats.x(minor);
+    const amount = minor <= MAX_SAFE ? Number(minor) : minor;
     if (this.n === 0) {
       this.mean = x;
       this.dev = 0;
-      this.min = minor;
-      this.max = minor;
+      this.#min = amount;
+      this.#max = amount;
     } else {
       // Plain averages while there are few samples, then a fixed half-life.
       const a = Math.max(alpha, 1 / (this.n + 1));
@@ -73,10 +89,9 @@ export class AmountStats {
       const rc = r > limit ? limit : Math.max(r, -limit);
       this.mean += a * rc;
       this.dev += a * (Math.min(Math.abs(r), limit) - this.dev);
-      if (minor < this.min) this.min = minor;
-      if (minor > this.max) this.max = minor;
+      if (amount < this.#min) this.#min = amount;
+      if (amount > this.#max) this.#max = amount;
     }
     this.n++;
-    this.lastAt = at;
   }
 }

@@ -61,6 +61,9 @@ export interface AmountBaseline {
   spread: number;
 }
 
+/** "Local hour not computed yet" (hours are 0–23). */
+const NO_HOUR = -1;
+
 /** Everything learned about one agent. Baselines are nested, so no key is built per payment. */
 interface AgentEntry {
   payments: number;
@@ -134,8 +137,13 @@ export class AnomalyDetector implements RiskSignalProvider {
    */
   observe(record: SpendRecord): AnomalyAssessment {
     if (record === this.#lastRecord && this.#lastAssessment !== undefined) return this.#lastAssessment;
-    const assessment = this.assess(record);
-    this.#learn(record);
+    // One look-up of the agent, its recipient baseline and the local hour serves both the
+    // assessment and the learning step (they were looked up twice).
+    const agent = this.#agents.get(record.agentId);
+    const pair = record.recipient === undefined ? undefined : agent?.recipients.get(record.recipient);
+    const hour = this.#o.hour ? this.#calendar.localHour(record.at) : NO_HOUR;
+    const assessment = this.#assess(record, agent, pair, hour);
+    this.#learn(record, agent, pair, hour);
     this.#lastRecord = record;
     this.#lastAssessment = assessment;
     return assessment;
@@ -154,9 +162,19 @@ export class AnomalyDetector implements RiskSignalProvider {
 
   /** Scores a payment against the current baselines. Pure: nothing is learned. */
   assess(payment: PaymentToAssess): AnomalyAssessment {
-    const signals: AnomalySignal[] = [];
     const agent = this.#agents.peek(payment.agentId);
     const pair = payment.recipient === undefined ? undefined : agent?.recipients.get(payment.recipient);
+    return this.#assess(payment, agent, pair, NO_HOUR);
+  }
+
+  /** `assess` with the agent, its baseline for the recipient and (if known) the local hour. */
+  #assess(
+    payment: PaymentToAssess,
+    agent: AgentEntry | undefined,
+    pair: AmountStats | undefined,
+    hour: number,
+  ): AnomalyAssessment {
+    const signals: AnomalySignal[] = [];
     const firstTimeRecipient = payment.recipient !== undefined && pair === undefined;
     // Only payments (with an amount) are compared with spend baselines.
     if (payment.amount !== undefined) {
@@ -170,7 +188,7 @@ export class AnomalyDetector implements RiskSignalProvider {
         if (s) signals.push(s);
       }
       if (o.hour && agent?.hours) {
-        const s = this.#hourSignal(payment, agent.hours);
+        const s = this.#hourSignal(payment, agent.hours, hour);
         if (s) signals.push(s);
       }
       if (
@@ -234,10 +252,11 @@ export class AnomalyDetector implements RiskSignalProvider {
 
   // ---------------------------------------------------------------- learning
 
-  #learn(r: SpendRecord): void {
+  /** Learns from `r`; `agent`, `pair` and `hour` are what `observe` looked up for it. */
+  #learn(r: SpendRecord, known: AgentEntry | undefined, pair: AmountStats | undefined, hour: number): void {
     const o = this.#o;
     this.#learned++;
-    let agent = this.#agents.get(r.agentId);
+    let agent = known;
     if (agent === undefined) {
       agent = {
         payments: 0,
@@ -251,20 +270,26 @@ export class AnomalyDetector implements RiskSignalProvider {
     }
     agent.payments++;
     agent.rate?.add(r.at, this.#rateAlpha);
-    if (agent.hours && o.hour) agent.hours.add(this.#calendar.localHour(r.at), o.hour.decayAt);
+    if (agent.hours && o.hour) agent.hours.add(hour, o.hour.decayAt);
     if (r.recipient !== undefined) {
-      this.#update(agent, agent.recipients, r.recipient, r);
+      // A new agent has no baselines yet, so `pair` (undefined then) is right for it too.
+      this.#update(agent, agent.recipients, r.recipient, pair, r);
       if (agent.recipients.size > o.maxRecipientsPerAgent) this.#evictRecipient(agent);
     }
-    this.#update(agent, agent.actions, r.action, r);
+    this.#update(agent, agent.actions, r.action, agent.actions.get(r.action), r);
     // Past the global cap, forget the least recently active agents.
     while (this.#baselines > o.maxBaselines && this.#agents.size > 1) this.#agents.evictOldest();
   }
 
-  /** Updates (or starts) the baseline of `key` in the record's currency. */
-  #update(agent: AgentEntry, map: Map<string, AmountStats>, key: string, r: SpendRecord): void {
+  /** Updates (or starts) the baseline of `key` (whose list is `head`) in the record's currency. */
+  #update(
+    agent: AgentEntry,
+    map: Map<string, AmountStats>,
+    key: string,
+    head: AmountStats | undefined,
+    r: SpendRecord,
+  ): void {
     const asset = r.amount.asset;
-    const head = map.get(key);
     let stats = AmountStats.find(head, asset);
     if (stats === undefined) {
       stats = new AmountStats(asset);
@@ -277,7 +302,7 @@ export class AnomalyDetector implements RiskSignalProvider {
       head.used = true;
     }
     const a = this.#o.amount;
-    stats.update(r.amount.minor, r.at, this.#amountAlpha, a ? a.minSpread : 0.2, a ? a.clip : 3);
+    stats.update(r.amount.minor, this.#amountAlpha, a ? a.minSpread : 0.2, a ? a.clip : 3);
   }
 
   /**
@@ -362,10 +387,11 @@ export class AnomalyDetector implements RiskSignalProvider {
   #burstSignal(p: PaymentToAssess, rate: RateStats): AnomalySignal | undefined {
     const o = this.#o.burst;
     if (!o) return undefined;
-    const { lambda, windows } = rate.baselineAt(p.at, this.#rateAlpha);
+    const windows = rate.windowsAt(p.at);
     if (windows < o.minWindows) return undefined;
     const count = rate.countAt(p.at) + 1;
     if (count < o.minCount) return undefined;
+    const lambda = rate.lambdaAt(p.at, this.#rateAlpha);
     const score = (count - lambda) / Math.sqrt(Math.max(lambda, 1));
     const outcome = escalation(score, o.flagScore, o.approvalScore, o.denyScore);
     if (outcome === undefined) return undefined;
@@ -389,10 +415,10 @@ export class AnomalyDetector implements RiskSignalProvider {
     };
   }
 
-  #hourSignal(p: PaymentToAssess, hours: HourProfile): AnomalySignal | undefined {
+  #hourSignal(p: PaymentToAssess, hours: HourProfile, knownHour: number): AnomalySignal | undefined {
     const o = this.#o.hour;
     if (!o || hours.total < o.minSamples) return undefined;
-    const hour = this.#calendar.localHour(p.at);
+    const hour = knownHour === NO_HOUR ? this.#calendar.localHour(p.at) : knownHour;
     const count = hours.counts[hour]!;
     const share = count / hours.total;
     if (share >= o.rareShare) return undefined;

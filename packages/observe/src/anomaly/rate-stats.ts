@@ -34,11 +34,22 @@ export class RateStats {
     return sum;
   }
 
-  /** Baseline and windows seen as they would be at `t`. Pure. */
-  baselineAt(t: number, alpha: number): { lambda: number; windows: number } {
+  /** Whole windows the baseline will have seen at `t`. Pure. */
+  windowsAt(t: number): number {
     const w = Math.floor(t / this.#windowMs);
-    if (this.#window < 0 || w <= this.#window) return { lambda: this.lambda, windows: this.windows };
-    return roll(this.lambda, this.windows, this.#windowCount, w - this.#window - 1, alpha);
+    if (this.#window < 0 || w <= this.#window) return this.windows;
+    // The current window closes, then the idle ones between it and t's.
+    return this.windows + (w - this.#window);
+  }
+
+  /**
+   * The baseline (expected payments per window) as it will be at `t`. Pure. Separate from
+   * {@link windowsAt} so that the common early exits need no result object and no EWMA roll.
+   */
+  lambdaAt(t: number, alpha: number): number {
+    const w = Math.floor(t / this.#windowMs);
+    if (this.#window < 0 || w <= this.#window) return this.lambda;
+    return rolledLambda(this.lambda, this.windows, this.#windowCount, w - this.#window - 1, alpha);
   }
 
   add(t: number, alpha: number): void {
@@ -55,9 +66,8 @@ export class RateStats {
       this.#window = w;
       this.#windowCount = 0;
     } else if (w > this.#window) {
-      const next = roll(this.lambda, this.windows, this.#windowCount, w - this.#window - 1, alpha);
-      this.lambda = next.lambda;
-      this.windows = next.windows;
+      this.lambda = rolledLambda(this.lambda, this.windows, this.#windowCount, w - this.#window - 1, alpha);
+      this.windows += w - this.#window;
       this.#window = w;
       this.#windowCount = 0;
     }
@@ -65,14 +75,11 @@ export class RateStats {
   }
 }
 
-/** Closes the current window (count `count`) and `gap` empty ones into the EWMA. */
-function roll(
-  lambda: number,
-  windows: number,
-  count: number,
-  gap: number,
-  alpha: number,
-): { lambda: number; windows: number } {
+/**
+ * The EWMA after closing the current window (count `count`) and `gap` empty ones into it; the
+ * baseline has then seen `windows + 1 + gap` windows.
+ */
+function rolledLambda(lambda: number, windows: number, count: number, gap: number, alpha: number): number {
   let a = windows === 0 ? 1 : Math.max(alpha, 1 / (windows + 1));
   let l = lambda + a * (count - lambda);
   let n = windows + 1;
@@ -84,9 +91,6 @@ function roll(
     n++;
     rest--;
   }
-  if (rest > 0) {
-    l *= (1 - alpha) ** rest;
-    n += rest;
-  }
-  return { lambda: l, windows: n };
+  if (rest > 0) l *= (1 - alpha) ** rest;
+  return l;
 }

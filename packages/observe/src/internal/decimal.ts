@@ -22,6 +22,29 @@ export function parseDecimal(text: string, what = 'value'): Decimal {
   return { digits: sign ? -digits : digits, scale: frac.length };
 }
 
+/**
+ * True when `text` is a plain decimal with nothing around it (`"12.50"`, `"-3"`): a subset of
+ * what {@link parseDecimal} accepts (it also trims whitespace), checked without allocating.
+ * `Number(text)` of such a text is the correctly rounded value of the exact decimal.
+ */
+export function isPlainDecimal(text: unknown): text is string {
+  if (typeof text !== 'string') return false;
+  const n = text.length;
+  let i = n > 0 && text.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  const intStart = i;
+  while (i < n && isDigit(text.charCodeAt(i))) i++;
+  if (i === intStart) return false;
+  if (i === n) return true;
+  if (text.charCodeAt(i) !== 46 /* . */) return false;
+  const fracStart = ++i;
+  while (i < n && isDigit(text.charCodeAt(i))) i++;
+  return i === n && i > fracStart;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
 /** `a × x` compared with `b × y`, exactly: -1, 0 or 1. */
 export function compareProducts(a: Decimal, x: Decimal, b: Decimal, y: Decimal): -1 | 0 | 1 {
   const left = a.digits * x.digits;

@@ -1,4 +1,4 @@
-export { compareProducts, type Decimal, parseDecimal, percentText } from './decimal.js';
+export { compareProducts, type Decimal, isPlainDecimal, parseDecimal, percentText } from './decimal.js';
 export { MinHeap } from './min-heap.js';
 export { parseOptions } from './options.js';
 export { RecencyMap } from './recency-map.js';

@@ -45,3 +45,23 @@ describe('ZonedCalendar', () => {
     expect(() => new ZonedCalendar('Atlantis/Capital')).toThrow(/Unknown IANA time zone/);
   });
 });
+
+describe('ZonedCalendar: the remembered last day', () => {
+  it('answers instants outside it from the right day, also at its exact end and across a DST change', () => {
+    // Adelaide (UTC+10:30 → +9:30 on 5 April 2026): a half-hour zone with a 25-hour day.
+    const c = new ZonedCalendar('Australia/Adelaide');
+    const start = Date.parse('2026-04-04T13:30:00Z');
+    const end = Date.parse('2026-04-05T14:30:00Z');
+    const day = (t: number) => [iso(c.day(t).start), iso(c.day(t).end)];
+    expect(day(start + 1000)).toEqual([iso(start), iso(end)]);
+    expect(day(end - 1)).toEqual([iso(start), iso(end)]);
+    // The remembered day ends here: the next instant is the next day, the one before is the previous.
+    expect(iso(c.day(end).start)).toBe(iso(end));
+    expect(iso(c.day(start - 1).end)).toBe(iso(start));
+    expect(day(start)).toEqual([iso(start), iso(end)]);
+    expect(c.localHour(Date.parse('2026-04-04T16:00:00Z'))).toBe(2); // 02:30 ACDT
+    expect(c.localHour(Date.parse('2026-04-04T17:00:00Z'))).toBe(2); // 02:30 ACST, the repeated hour
+    expect(iso(c.hourStart(end + 5 * 60_000))).toBe(iso(end));
+    expect(iso(c.hourStart(end - 1))).toBe('2026-04-05T13:30:00.000Z');
+  });
+});

@@ -28,7 +28,8 @@ export function isValidTimeZone(timeZone: string): boolean {
 
 /**
  * Local days and hours of one IANA time zone, computed from instants (never from the server's
- * own zone). Day lookups are cached by UTC day number, so the hot path is a Map read.
+ * own zone). Day lookups are cached by UTC day number, and the last day found is checked
+ * first, so the hot path is two comparisons.
  * Hours are 60-minute steps from local midnight, so hour buckets tile day buckets exactly,
  * also on days with a DST change. Internal.
  */
@@ -37,6 +38,8 @@ export class ZonedCalendar {
   readonly #utc: boolean;
   readonly #format: Intl.DateTimeFormat | undefined;
   readonly #days = new Map<number, ZonedDay[]>();
+  /** The day found last: payments come in time order, so most look-ups hit it. */
+  #lastDay: ZonedDay | undefined;
 
   constructor(timeZone = 'UTC') {
     if (!isValidTimeZone(timeZone)) {
@@ -75,12 +78,20 @@ export class ZonedCalendar {
       const start = t - mod(t, DAY);
       return { start, end: start + DAY, offset: 0, transitionAt: undefined, offsetAfter: 0 };
     }
+    const last = this.#lastDay;
+    if (last !== undefined && t >= last.start && t < last.end) return last;
     const u = Math.floor(t / DAY);
     let list = this.#days.get(u);
     if (list) {
-      for (const d of list) if (t >= d.start && t < d.end) return d;
+      for (const d of list) {
+        if (t >= d.start && t < d.end) {
+          this.#lastDay = d;
+          return d;
+        }
+      }
     }
     const d = this.#computeDay(t);
+    this.#lastDay = d;
     if (this.#days.size >= 4096) this.#days.clear();
     if (!list) {
       list = [];

@@ -11,10 +11,11 @@ type Slot = SpendSeries | SpendSeries[];
 export const GRANULARITY_CODE: Readonly<Record<Granularity, number>> = { minute: 0, hour: 1, day: 2 };
 
 /**
- * Aggregates by one combination of dimensions. Series are found through two Map levels keyed
- * by the record's own strings (first dimension, then the second — or the rest, joined): no key
- * is built on the hot path for indexes of up to two dimensions, and a string's hash is
- * computed once per payment however many indexes read it. A slot holds the series directly
+ * Aggregates by one combination of dimensions. Series are found by the record's own strings,
+ * so no key is built on the hot path for indexes of up to two dimensions, and a string's hash
+ * is computed once per payment however many indexes read it: an index of one dimension (or
+ * none, `org`) maps its value straight to the slot; an index of two or more has two Map levels
+ * (first dimension, then the second — or the rest, joined). A slot holds the series directly
  * while only one currency was seen there (the common case), saving a memory load. Internal.
  */
 export class SpendIndex {
@@ -29,7 +30,12 @@ export class SpendIndex {
   readonly trimAfter: readonly number[];
   /** Per granularity: retention plus the longest bucket, for series expiry. */
   readonly keepFor: readonly number[];
-  readonly groups = new Map<string, Map<string, Slot>>();
+  /** Position of the recipient among the dimensions (−1: not one of them). */
+  readonly recipientPosition: number;
+  /** One dimension or none: value (`''` for `org`) → slot. */
+  readonly #slots = new Map<string, Slot>();
+  /** Two dimensions or more: first value → rest key → slot. */
+  readonly #groups = new Map<string, Map<string, Slot>>();
 
   constructor(
     dimensions: readonly Dimension[],
@@ -41,6 +47,7 @@ export class SpendIndex {
     this.codes = granularities.map((g) => GRANULARITY_CODE[g]);
     this.trimAfter = granularities.map((g) => retention[g] + MAX_BUCKET_MS[g]);
     this.keepFor = this.trimAfter;
+    this.recipientPosition = dimensions.indexOf('recipient');
     this.name = dimensions.length === 0 ? 'org' : dimensions.join('+');
   }
 
@@ -49,22 +56,25 @@ export class SpendIndex {
     const dims = this.dimensions;
     const n = dims.length;
     const groupKey = n === 0 ? '' : dimensionValue(record, dims[0]!);
-    let restKey = '';
-    if (n >= 2) {
-      restKey = dimensionValue(record, dims[1]!);
-      for (let i = 2; i < n; i++) restKey += SEP + dimensionValue(record, dims[i]!);
-    }
-    let group = this.groups.get(groupKey);
+    if (n < 2) return this.#inSlot(this.#slots, groupKey, groupKey, '', asset);
+    let restKey = dimensionValue(record, dims[1]!);
+    for (let i = 2; i < n; i++) restKey += SEP + dimensionValue(record, dims[i]!);
+    let group = this.#groups.get(groupKey);
     if (group === undefined) {
       group = new Map();
-      this.groups.set(groupKey, group);
+      this.#groups.set(groupKey, group);
     }
-    const slot = group.get(restKey);
+    return this.#inSlot(group, restKey, groupKey, restKey, asset);
+  }
+
+  /** The series of `asset` in `map`'s slot at `key`, created (and stored there) if missing. */
+  #inSlot(map: Map<string, Slot>, key: string, groupKey: string, restKey: string, asset: Asset): SpendSeries {
+    const slot = map.get(key);
     if (slot !== undefined) {
       if (slot instanceof SpendSeries) {
         if (slot.asset === asset || slot.asset.symbol === asset.symbol) return slot;
         const series = new SpendSeries(this, groupKey, restKey, asset);
-        group.set(restKey, [slot, series]);
+        map.set(key, [slot, series]);
         return series;
       }
       for (let i = 0; i < slot.length; i++) {
@@ -76,24 +86,26 @@ export class SpendIndex {
       return series;
     }
     const series = new SpendSeries(this, groupKey, restKey, asset);
-    group.set(restKey, series);
+    map.set(key, series);
     return series;
   }
 
   /** Forgets a series (retention or the series cap). */
   remove(series: SpendSeries): void {
     series.removed = true;
-    const group = this.groups.get(series.groupKey);
-    const slot = group?.get(series.restKey);
-    if (group === undefined || slot === undefined) return;
-    if (slot instanceof SpendSeries) {
-      if (slot === series) group.delete(series.restKey);
-    } else {
-      const rest = slot.filter((s) => s !== series);
-      if (rest.length === 0) group.delete(series.restKey);
-      else group.set(series.restKey, rest.length === 1 ? rest[0]! : rest);
+    if (this.dimensions.length < 2) {
+      removeFromSlot(this.#slots, series.groupKey, series);
+      return;
     }
-    if (group.size === 0) this.groups.delete(series.groupKey);
+    const group = this.#groups.get(series.groupKey);
+    if (group === undefined) return;
+    removeFromSlot(group, series.restKey, series);
+    if (group.size === 0) this.#groups.delete(series.groupKey);
+  }
+
+  /** Distinct values of the first dimension that have live series. */
+  firstValues(): IterableIterator<string> {
+    return this.dimensions.length < 2 ? this.#slots.keys() : this.#groups.keys();
   }
 
   /** Series whose values equal `filter` (a value per filtered dimension) and currency (if given). */
@@ -103,26 +115,50 @@ export class SpendIndex {
   ): IterableIterator<SpendSeries> {
     const dims = this.dimensions;
     const first = dims[0];
-    const groups: Iterable<Map<string, Slot>> =
-      first !== undefined && filter.has(first)
-        ? [this.groups.get(filter.get(first)!) ?? new Map<string, Slot>()]
-        : this.groups.values();
-    for (const group of groups) {
-      for (const slot of group.values()) {
-        const list = slot instanceof SpendSeries ? [slot] : slot;
-        for (const series of list) {
-          if (currency !== undefined && series.asset.symbol !== currency) continue;
-          let ok = true;
-          for (let i = 0; i < dims.length; i++) {
-            const want = filter.get(dims[i]!);
-            if (want !== undefined && series.valueAt(i) !== want) {
-              ok = false;
-              break;
-            }
+    const firstValue = first === undefined ? undefined : filter.get(first);
+    let slots: Iterable<Slot>;
+    if (dims.length < 2) {
+      if (firstValue === undefined) slots = this.#slots.values();
+      else {
+        const slot = this.#slots.get(firstValue);
+        slots = slot === undefined ? [] : [slot];
+      }
+    } else if (firstValue !== undefined) {
+      slots = this.#groups.get(firstValue)?.values() ?? [];
+    } else {
+      slots = allSlots(this.#groups);
+    }
+    for (const slot of slots) {
+      const list = slot instanceof SpendSeries ? [slot] : slot;
+      for (const series of list) {
+        if (currency !== undefined && series.asset.symbol !== currency) continue;
+        let ok = true;
+        for (let i = 0; i < dims.length; i++) {
+          const want = filter.get(dims[i]!);
+          if (want !== undefined && series.valueAt(i) !== want) {
+            ok = false;
+            break;
           }
-          if (ok) yield series;
         }
+        if (ok) yield series;
       }
     }
   }
+}
+
+function* allSlots(groups: Map<string, Map<string, Slot>>): IterableIterator<Slot> {
+  for (const group of groups.values()) yield* group.values();
+}
+
+/** Takes `series` out of `map`'s slot at `key` (deleting the slot once empty). */
+function removeFromSlot(map: Map<string, Slot>, key: string, series: SpendSeries): void {
+  const slot = map.get(key);
+  if (slot === undefined) return;
+  if (slot instanceof SpendSeries) {
+    if (slot === series) map.delete(key);
+    return;
+  }
+  const rest = slot.filter((s) => s !== series);
+  if (rest.length === 0) map.delete(key);
+  else map.set(key, rest.length === 1 ? rest[0]! : rest);
 }

@@ -16,9 +16,11 @@ import {
 } from '@bursar/core';
 import { ObserveErrorCode } from '../errors/index.js';
 import { defaultOnError, MinHeap, parseOptions, safeReport, ZonedCalendar } from '../internal/index.js';
-import { addToBuckets, type Bucket, lowerBound, safeNumber, trimBuckets } from './bucket.js';
+import { BucketCursor } from './bucket-cursor.js';
+import { safeNumber } from './bucket-list.js';
 import { DIMENSIONS, type Dimension, FILTER_FIELD, NONE } from './dimension.js';
 import { GRANULARITIES, type Granularity, Timeline } from './granularity.js';
+import { readAmount } from './read-amount.js';
 import { RecentPayments } from './recent-payments.js';
 import { SpendIndex } from './spend-index.js';
 import type {
@@ -87,6 +89,8 @@ const MAX_TEXT = 2048;
 export class SpendTracker {
   readonly #clock: Clock;
   readonly #assets: AssetRegistry;
+  /** Options for `Money.parse`, built once (not per payment). */
+  readonly #moneyOptions: { assets: AssetRegistry };
   readonly #timeline: Timeline;
   readonly #retention: Readonly<Record<Granularity, number>>;
   readonly #indexes: SpendIndex[];
@@ -97,9 +101,12 @@ export class SpendTracker {
   readonly #onError: (error: unknown, context: string) => void;
   readonly #listeners = new Set<SpendListener>();
   readonly #detach: Array<() => void> = [];
-  /** Which granularities any index uses (finest first). */
   /** Per granularity code: does any index use it (1) or not (0). */
   readonly #usedCodes: Uint8Array;
+  /** Per granularity code: its retention in ms. */
+  readonly #retentionByCode: Float64Array;
+  /** The current bucket of each granularity (saves calendar arithmetic per payment). */
+  readonly #cursor: BucketCursor;
   /** Scratch for #aggregate: bucket start and writability per granularity code. */
   readonly #starts = new Float64Array(3);
   readonly #writable = new Uint8Array(3);
@@ -129,6 +136,7 @@ export class SpendTracker {
     }
     this.#clock = o.clock ?? systemClock;
     this.#assets = o.assets ?? defaultAssets;
+    this.#moneyOptions = { assets: this.#assets };
     this.#timeline = new Timeline(new ZonedCalendar(o.timeZone));
     this.#retention = { ...DEFAULT_RETENTION, ...stripUndefined(o.retention ?? {}) };
     this.#indexes = defs.map(
@@ -142,6 +150,8 @@ export class SpendTracker {
     this.#usedCodes = Uint8Array.from(GRANULARITIES, (g) =>
       this.#indexes.some((ix) => ix.granularities.includes(g)) ? 1 : 0,
     );
+    this.#retentionByCode = Float64Array.from(GRANULARITIES, (g) => this.#retention[g]);
+    this.#cursor = new BucketCursor(this.#timeline);
     this.#recent = new RecentPayments(o.recent?.capacity ?? 10_000, o.recent?.maxAgeMs ?? 86_400_000);
     this.#maxSeries = o.maxSeries ?? 1_000_000;
     this.#sweepBatch = o.sweepBatch ?? 32;
@@ -350,19 +360,18 @@ export class SpendTracker {
       });
     }
     for (const series of index.match(filter, currency)) {
-      const list = series.lists[g]!;
-      let i = lowerBound(list, from);
-      for (; i < list.length && list[i]!.start < end; i++) {
-        const b = list[i]!;
-        const k = slot.get(b.start);
+      const list = series.list(g);
+      let i = list.lowerBound(from);
+      for (; i < list.length && list.start(i) < end; i++) {
+        const k = slot.get(list.start(i));
         if (k === undefined) continue;
         let acc = perCurrency.get(series.currency);
         if (acc === undefined) {
           acc = { asset: series.asset, sums: starts.map(() => 0n), counts: starts.map(() => 0) };
           perCurrency.set(series.currency, acc);
         }
-        acc.sums[k]! += b.sum;
-        acc.counts[k]! += b.count;
+        acc.sums[k]! += list.sum(i);
+        acc.counts[k]! += list.count(i);
       }
     }
     const currencies = [...perCurrency.entries()]
@@ -403,7 +412,7 @@ export class SpendTracker {
     if (index === undefined) {
       throw new BursarError(ObserveErrorCode.UNSUPPORTED_QUERY, `No index keeps spend by ${dimension} alone`);
     }
-    return [...index.groups.keys()].filter((v) => v !== NONE);
+    return [...index.firstValues()].filter((v) => v !== NONE);
   }
 
   // ---------------------------------------------------------------- recording
@@ -504,7 +513,7 @@ export class SpendTracker {
       if (amount.isNegative()) throw invalidPayment('amount must not be negative', 'amount');
     } else {
       if (typeof input.currency !== 'string') throw invalidPayment('currency is required', 'currency');
-      amount = Money.parse(input.amount, input.currency, { assets: this.#assets });
+      amount = readAmount(input.amount, this.#assets.require(input.currency), this.#moneyOptions);
     }
     let at = input.at;
     if (at === undefined) at = this.#clock.now();
@@ -528,21 +537,19 @@ export class SpendTracker {
   }
 
   #aggregate(record: SpendRecord, now: number): void {
-    const tl = this.#timeline;
     const at = record.at;
     const minor = record.amount.minor;
     const minorNumber = safeNumber(minor);
     const asset = record.amount.asset;
     const recipient = record.recipient;
     // Bucket starts, and whether each granularity still keeps that time: once per payment.
+    const cursor = this.#cursor;
     const starts = this.#starts;
     const writable = this.#writable;
     for (let k = 0; k < 3; k++) {
-      const g = GRANULARITIES[k]!;
       if (!this.#usedCodes[k]) continue;
-      const start = tl.start(g, at);
-      starts[k] = start;
-      writable[k] = tl.end(g, start) > now - this.#retention[g] ? 1 : 0;
+      starts[k] = cursor.start(k, at);
+      writable[k] = cursor.end(k) > now - this.#retentionByCode[k]! ? 1 : 0;
       if (writable[k] === 0) this.#stats.late++;
     }
     const indexes = this.#indexes;
@@ -559,22 +566,11 @@ export class SpendTracker {
           created = series.expiresAt === 0;
         }
         const start = starts[code]!;
-        // Fast path: the newest bucket, kept on the series, saves three memory loads.
-        const head = i === 0 ? series.head0 : i === 1 ? series.head1 : series.head2;
-        if (head !== undefined && head.start === start) {
-          head.add(minor, minorNumber, at, recipient);
-        } else {
-          const list = series.lists[i]!;
-          if (addToBuckets(list, start, minor, minorNumber, at, recipient)) {
-            this.#bucketCount++;
-            if (list[0]!.start <= now - index.trimAfter[i]!) {
-              this.#bucketCount -= trimBuckets(list, now - index.trimAfter[i]!);
-            }
-          }
-          const newest = list[list.length - 1];
-          if (i === 0) series.head0 = newest;
-          else if (i === 1) series.head1 = newest;
-          else series.head2 = newest;
+        const list = series.list(i);
+        if (list.add(start, minor, minorNumber, at, recipient)) {
+          this.#bucketCount++;
+          const cutoff = now - index.trimAfter[i]!;
+          if (list.firstStart <= cutoff) this.#bucketCount -= list.trim(cutoff);
         }
         const expires = start + index.keepFor[i]!;
         if (expires > series.expiresAt) series.expiresAt = expires;
@@ -632,7 +628,7 @@ export class SpendTracker {
   #removeSeries(series: SpendSeries): void {
     series.index.remove(series);
     this.#seriesCount--;
-    for (const list of series.lists) this.#bucketCount -= list.length;
+    this.#bucketCount -= series.length + (series.list1?.length ?? 0) + (series.list2?.length ?? 0);
   }
 
   // ---------------------------------------------------------------- query internals
@@ -742,10 +738,9 @@ export class SpendTracker {
   #accumulate(series: SpendSeries, plan: RangePlan, accs: Map<string, Acc>): void {
     let acc: Acc | undefined;
     for (const part of plan.parts) {
-      const list: Bucket[] = series.lists[part.g]!;
-      for (let i = lowerBound(list, part.from); i < list.length; i++) {
-        const b = list[i]!;
-        if (b.start >= part.to) break;
+      const list = series.list(part.g);
+      for (let i = list.lowerBound(part.from); i < list.length; i++) {
+        if (list.start(i) >= part.to) break;
         if (acc === undefined) {
           acc = accs.get(series.currency);
           if (acc === undefined) {
@@ -753,13 +748,14 @@ export class SpendTracker {
             accs.set(series.currency, acc);
           }
         }
-        acc.sum += b.sum;
-        acc.count += b.count;
-        const max = b.max;
-        if (max > acc.max || (max === acc.max && b.maxAt < acc.maxAt)) {
+        acc.sum += list.sum(i);
+        acc.count += list.count(i);
+        const max = list.max(i);
+        const maxAt = list.maxAt(i);
+        if (max > acc.max || (max === acc.max && maxAt < acc.maxAt)) {
           acc.max = max;
-          acc.maxAt = b.maxAt;
-          acc.maxRecipient = b.maxRecipient;
+          acc.maxAt = maxAt;
+          acc.maxRecipient = list.maxRecipient(i);
         }
       }
     }

@@ -1,0 +1,128 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BucketList, safeNumber } from './bucket-list.js';
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function add(list: BucketList, start: number, minor: bigint, at: number, recipient?: string): boolean {
+  return list.add(start, minor, safeNumber(minor), at, recipient);
+}
+
+function contents(list: BucketList) {
+  return Array.from({ length: list.length }, (_, i) => ({
+    start: list.start(i),
+    count: list.count(i),
+    sum: list.sum(i),
+    max: list.max(i),
+    maxAt: list.maxAt(i),
+    maxRecipient: list.maxRecipient(i),
+  }));
+}
+
+describe('BucketList', () => {
+  it('keeps sums and maxima exact across 2^53, per bucket', () => {
+    const list = new BucketList(false);
+    expect(add(list, 0, SAFE - 1n, 1, 'a')).toBe(true);
+    expect(add(list, 0, 2n, 2, 'b')).toBe(false); // the sum passes 2^53 here
+    expect(add(list, 0, 5n, 3, 'c')).toBe(false);
+    add(list, 60, 10n ** 20n, 61, 'd'); // one payment beyond 2^53
+    add(list, 60, 7n, 62, 'e');
+    add(list, 60, 10n ** 20n + 1n, 63, 'f');
+    expect(contents(list)).toEqual([
+      { start: 0, count: 3, sum: SAFE + 6n, max: SAFE - 1n, maxAt: 1, maxRecipient: 'a' },
+      { start: 60, count: 3, sum: 2n * 10n ** 20n + 8n, max: 10n ** 20n + 1n, maxAt: 63, maxRecipient: 'f' },
+    ]);
+  });
+
+  it('inserts late buckets in order and keeps exact values aligned through inserts and trims', () => {
+    const list = new BucketList(false);
+    add(list, 120, 1n, 120, 'x');
+    add(list, 240, 10n ** 19n, 240, 'big');
+    add(list, 0, 3n, 5, 'first'); // late: before every bucket
+    add(list, 180, 4n, 185, 'mid'); // late: between two
+    add(list, 180, 10n ** 18n, 186, 'mid-big');
+    expect(contents(list).map((b) => [b.start, b.sum, b.maxRecipient])).toEqual([
+      [0, 3n, 'first'],
+      [120, 1n, 'x'],
+      [180, 10n ** 18n + 4n, 'mid-big'],
+      [240, 10n ** 19n, 'big'],
+    ]);
+    expect(list.lowerBound(150)).toBe(2);
+    expect(list.trim(120)).toBe(2);
+    expect(list.firstStart).toBe(180);
+    expect(contents(list).map((b) => [b.start, b.sum, b.max, b.maxRecipient])).toEqual([
+      [180, 10n ** 18n + 4n, 10n ** 18n, 'mid-big'],
+      [240, 10n ** 19n, 10n ** 19n, 'big'],
+    ]);
+    add(list, 210, 2n, 211, 'late');
+    expect(contents(list).map((b) => [b.start, b.sum])).toEqual([
+      [180, 10n ** 18n + 4n],
+      [210, 2n],
+      [240, 10n ** 19n],
+    ]);
+    expect(list.trim(1e9)).toBe(3);
+    expect([list.length, list.firstStart]).toEqual([0, Number.POSITIVE_INFINITY]);
+  });
+
+  it('keeps the first of equal largest payments, and answers the implied recipient', () => {
+    const list = new BucketList('https://api.example.com');
+    add(list, 0, 5n, 1);
+    add(list, 0, 5n, 2);
+    expect(contents(list)[0]).toMatchObject({ max: 5n, maxAt: 1, maxRecipient: 'https://api.example.com' });
+    expect(new BucketList(undefined).maxRecipient(0)).toBeUndefined();
+  });
+
+  it('equals a list of plain records on random writes, trims included (property)', () => {
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('add' as const),
+        slot: fc.integer({ min: 0, max: 12 }),
+        minor: fc.oneof(fc.bigInt({ min: 0n, max: 10_000n }), fc.bigInt({ min: 0n, max: 10n ** 20n })),
+        recipient: fc.constantFrom('r1', 'r2', undefined),
+      }),
+      fc.record({ kind: fc.constant('trim' as const), slot: fc.integer({ min: -1, max: 12 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+        const list = new BucketList(false);
+        type Ref = {
+          start: number;
+          count: number;
+          sum: bigint;
+          max: bigint;
+          maxAt: number;
+          maxRecipient?: string;
+        };
+        let ref: Ref[] = [];
+        let at = 0;
+        for (const o of ops) {
+          const start = o.slot * 60;
+          if (o.kind === 'trim') {
+            const before = ref.length;
+            ref = ref.filter((b) => b.start > start);
+            expect(list.trim(start)).toBe(before - ref.length);
+            continue;
+          }
+          at++;
+          let b = ref.find((x) => x.start === start);
+          const created = b === undefined;
+          if (b === undefined) {
+            b = { start, count: 0, sum: 0n, max: -1n, maxAt: 0 };
+            ref.push(b);
+            ref.sort((x, y) => x.start - y.start);
+          }
+          b.count++;
+          b.sum += o.minor;
+          if (o.minor > b.max) {
+            b.max = o.minor;
+            b.maxAt = at;
+            b.maxRecipient = o.recipient;
+          }
+          expect(add(list, start, o.minor, at, o.recipient)).toBe(created);
+        }
+        expect(contents(list)).toEqual(ref.map((b) => ({ ...b, maxRecipient: b.maxRecipient })));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
