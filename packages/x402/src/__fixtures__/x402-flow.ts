@@ -32,7 +32,11 @@ export const SELLER = '0x00000000000000000000000000000000005e11e4';
 export interface FlowOptions {
   /** Called with the resource server before routes are compiled (attach guards here). */
   attach?: (server: x402ResourceServer) => void;
-  /** Client-side timeout of the HTTP facilitator client. */
+  /**
+   * Client-side timeout of the HTTP facilitator client's `settle` (the call the timeout
+   * tests are about). `supported` and `verify` keep a generous 5 s, so that a loaded
+   * machine cannot fail start-up or verification instead of the settle under test.
+   */
   facilitatorTimeoutMs?: number;
   /** Options of the facilitator guard (omit `guard: false` to use the raw HTTP client). */
   guard?: GuardFacilitatorOptions | false;
@@ -72,10 +76,16 @@ export async function startFlow(options: FlowOptions = {}): Promise<Flow> {
   const scheme = createTestScheme(options.clock ? { clock: options.clock } : {});
   const facilitator = new x402Facilitator().register(scheme.network, scheme.facilitator);
   const facilitatorServer = await serveFacilitator(facilitator);
-  const http = new HTTPFacilitatorClient({
-    url: facilitatorServer.url,
-    timeoutMs: options.facilitatorTimeoutMs ?? 5_000,
-  });
+  const patient = new HTTPFacilitatorClient({ url: facilitatorServer.url, timeoutMs: 5_000 });
+  const settling =
+    options.facilitatorTimeoutMs === undefined
+      ? patient
+      : new HTTPFacilitatorClient({ url: facilitatorServer.url, timeoutMs: options.facilitatorTimeoutMs });
+  const http: FacilitatorClient = {
+    verify: (payload, requirements) => patient.verify(payload, requirements),
+    settle: (payload, requirements) => settling.settle(payload, requirements),
+    getSupported: () => patient.getSupported(),
+  };
   const guarded =
     options.guard === false
       ? undefined

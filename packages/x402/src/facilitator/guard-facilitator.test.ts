@@ -255,6 +255,31 @@ describe('guardFacilitator', () => {
     expect([a.calls.verify, b.calls.verify]).toEqual([0, 1]);
   });
 
+  it('routes to supporting facilitators, then unknown ones, and to all when none supports the kind', async () => {
+    const other = 'eip155:8453';
+    const only = (network: typeof NET | 'eip155:8453'): SupportedResponse => ({
+      kinds: [{ x402Version: 2, scheme: 'bursar-test', network }],
+      extensions: [],
+      signers: {},
+    });
+    const a = scripted({ supported: only(other) });
+    const b = scripted({ supported: only(NET), verify: [timeout('verify')] });
+    const c = scripted({ supported: new Error('Facilitator getSupported failed (503): x') });
+    const g = guardFacilitator([a, b, c], { names: ['a', 'b', 'c'] });
+    await g.getSupported();
+    // b supports NET (and times out), c's kinds are unknown, a supports another network only.
+    const r = await g.verify(payload(), requirements);
+    expect(facilitatorResultOrigin(r)).toBe('c');
+    expect([a.calls.verify, b.calls.verify, c.calls.verify]).toEqual([0, 1, 1]);
+    // A kind no facilitator lists, with none unknown either: every facilitator, in order.
+    const d = scripted({ supported: only(other) });
+    const e = scripted({ supported: only(other) });
+    const h = guardFacilitator([d, e], { names: ['d', 'e'] });
+    await h.getSupported();
+    expect(facilitatorResultOrigin(await h.verify(payload(), requirements))).toBe('d');
+    expect([d.calls.verify, e.calls.verify]).toEqual([1, 0]);
+  });
+
   it('getSupported survives a facilitator that is down, and fails when all are', async () => {
     const a = scripted({ supported: new Error('Facilitator getSupported failed (503): x') });
     const b = scripted({});

@@ -175,18 +175,20 @@ export function guardFacilitator(
   // The facilitator that verified a payload settles it (best effort; keyed by the payload object).
   const verifiedBy = new WeakMap<object, Slot>();
 
-  function candidates(version: number, network: string, scheme: string): Slot[] {
+  function candidates(version: number, network: string, scheme: string): readonly Slot[] {
+    if (slots.length === 1) return slots; // it gets every call, supported or not
     const supporting: Slot[] = [];
     const unknown: Slot[] = [];
     for (const s of slots) {
       if (s.kinds === undefined) unknown.push(s);
       else if (s.kinds.some((k) => kindMatches(k, version, network, scheme))) supporting.push(s);
     }
-    const out = [...supporting, ...unknown];
-    return out.length > 0 ? out : slots;
+    if (supporting.length === 0) return unknown.length > 0 ? unknown : slots;
+    for (const s of unknown) supporting.push(s);
+    return supporting;
   }
 
-  function unavailable(operation: FacilitatorOperation, tried: Slot[]): FacilitatorUnavailableError {
+  function unavailable(operation: FacilitatorOperation, tried: readonly Slot[]): FacilitatorUnavailableError {
     const retryAt = tried
       .map((s) => s.breaker.snapshot().retryAt)
       .filter((x): x is number => x !== undefined)
@@ -198,9 +200,12 @@ export function guardFacilitator(
     );
   }
 
-  function timeoutError(operation: FacilitatorOperation): () => Error {
-    return () => new FacilitatorTimeoutError(operation, timeouts[operation]);
-  }
+  // Made once: a call only needs them when it times out.
+  const timeoutError = {
+    verify: () => new FacilitatorTimeoutError('verify', timeouts.verify),
+    settle: () => new FacilitatorTimeoutError('settle', timeouts.settle),
+    supported: () => new FacilitatorTimeoutError('supported', timeouts.supported),
+  };
 
   async function verify(payload: PaymentPayload, requirements: PaymentRequirements): Promise<VerifyResponse> {
     const order = candidates(payload.x402Version, requirements.network, requirements.scheme);
@@ -218,7 +223,7 @@ export function guardFacilitator(
         result = await withTimeout(
           slot.client.verify(payload, requirements),
           timeouts.verify,
-          timeoutError('verify'),
+          timeoutError.verify,
         );
       } catch (error) {
         const c = classifyFacilitatorError('verify', error, isFault);
@@ -249,7 +254,8 @@ export function guardFacilitator(
   async function settle(payload: PaymentPayload, requirements: PaymentRequirements): Promise<SettleResponse> {
     const routed = candidates(payload.x402Version, requirements.network, requirements.scheme);
     const sticky = verifiedBy.get(payload);
-    const order = sticky ? [sticky, ...routed.filter((s) => s !== sticky)] : routed;
+    const order =
+      sticky === undefined || sticky === routed[0] ? routed : [sticky, ...routed.filter((s) => s !== sticky)];
     let lastError: unknown;
     const skipped: Slot[] = [];
     for (const slot of order) {
@@ -263,7 +269,7 @@ export function guardFacilitator(
         result = await withTimeout(
           slot.client.settle(payload, requirements),
           timeouts.settle,
-          timeoutError('settle'),
+          timeoutError.settle,
         );
       } catch (error) {
         const c = classifyFacilitatorError('settle', error, isFault);
@@ -292,7 +298,7 @@ export function guardFacilitator(
           const value = await withTimeout(
             slot.client.getSupported(),
             timeouts.supported,
-            timeoutError('supported'),
+            timeoutError.supported,
           );
           permit.success();
           slot.kinds = value.kinds.map((k) => ({ ...k }));

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '@bursar/core';
 
 /**
  * Canonical JSON (keys sorted by UTF-16 code unit, no whitespace, `undefined` members dropped,
@@ -13,15 +13,44 @@ export function fastCanonicalJson(value: unknown): string {
 
 /** Hex SHA-256 of the canonical JSON of `value`. */
 export function fastCanonicalHash(value: unknown): string {
-  return createHash('sha256').update(fastCanonicalJson(value)).digest('hex');
+  return sha256Hex(write(value, 0));
 }
 
 const MAX_DEPTH = 64;
 
+/** Printable ASCII but `"` and `\`: what `JSON.stringify` writes unchanged between quotes. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A JSON string literal; skips `JSON.stringify` for the plain text payloads are made of (hex, ids). */
+function quote(s: string): string {
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+
+/**
+ * Sorts object keys in place by UTF-16 code unit, like `Array.prototype.sort()` does for strings.
+ * Payload objects have a handful of keys: an insertion sort does not allocate the work array
+ * the built-in sort does.
+ */
+function sortKeys(keys: string[]): void {
+  if (keys.length > 16) {
+    keys.sort();
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+}
+
 function write(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quote(value);
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError('canonical JSON: non-finite number');
       return JSON.stringify(value);
@@ -43,15 +72,17 @@ function write(value: unknown, depth: number): string {
       }
       const toJSON = (value as { toJSON?: unknown }).toJSON;
       if (typeof toJSON === 'function') return write(toJSON.call(value), depth + 1);
-      const keys = Object.keys(value).sort();
+      const keys = Object.keys(value);
+      sortKeys(keys);
       let out = '{';
       let first = true;
-      for (const key of keys) {
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const v = (value as Record<string, unknown>)[key];
         if (v === undefined) continue;
         if (!first) out += ',';
         first = false;
-        out += `${JSON.stringify(key)}:${write(v, depth + 1)}`;
+        out += `${quote(key)}:${write(v, depth + 1)}`;
       }
       return `${out}}`;
     }

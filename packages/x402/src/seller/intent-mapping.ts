@@ -73,10 +73,28 @@ export function defaultResource(ctx: X402PaymentContext): string | undefined {
   return typeof echoed === 'string' && echoed.length > 0 ? echoed : undefined;
 }
 
+const EVM_NETWORK = /^eip155:/i;
+
+/** True for an EVM (CAIP-2 `eip155:`) network, where the case of an address means nothing. */
+export function isEvmNetwork(network: string): boolean {
+  return EVM_NETWORK.test(network);
+}
+
 /** The default agent id: the payer address (lower-cased on EVM networks, where case means nothing). */
 export function defaultAgent(ctx: X402PaymentContext): string | undefined {
   if (!ctx.payer) return undefined;
-  return ctx.requirements.network.toLowerCase().startsWith('eip155:') ? ctx.payer.toLowerCase() : ctx.payer;
+  return isEvmNetwork(ctx.requirements.network) ? ctx.payer.toLowerCase() : ctx.payer;
+}
+
+/** What resolvers see: the hook's context, with the payer when it is known. */
+export function withPayer(
+  ctx: Omit<X402PaymentContext, 'payer'>,
+  payer: string | undefined,
+): X402PaymentContext {
+  // One copy, then one property: cheaper than spreading a second, conditional object.
+  const out: X402PaymentContext = { ...ctx };
+  if (payer) out.payer = payer;
+  return out;
 }
 
 /** Everything a guarded payment is decided on. */

@@ -68,4 +68,39 @@ describe('PaymentBook', () => {
     expect(book.pendingCount).toBe(0);
     expect(book.get('pending')).toBe(pending);
   });
+
+  it('a touch moves a payment without losing it: counted once, found, and evicted in last-touched order', () => {
+    const book = new PaymentBook({ maxEntries: 3, retentionMs: 1e12, activeTtlMs: 1e12 });
+    const [a, b, c] = [entry('a'), entry('b'), entry('c')];
+    for (const e of [a, b, c]) book.touch(e, 0);
+    for (let i = 1; i <= 5; i++) {
+      book.touch(a, i); // to the back, again and again
+      book.touch(a, i); // already last
+    }
+    expect(book.size).toBe(3);
+    expect(book.find('a', 'h-a')).toBe(a);
+    expect(book.find('sha256:h-b', 'h-b')).toBe(b);
+    // Over the limit: the least recently touched (b, then c) go first, a stays.
+    book.touch(entry('d'), 6);
+    expect(book.get('b')).toBeUndefined();
+    expect(book.find('x', 'h-b')).toBeUndefined();
+    expect(book.get('c')).toBeDefined();
+    book.touch(entry('e'), 7);
+    expect(book.get('c')).toBeUndefined();
+    expect(book.get('a')).toBe(a);
+    expect(book.size).toBe(3);
+    // Out to pending and back in: still one entry, now the most recently touched.
+    a.state = 'pending_reconciliation';
+    book.touch(a, 9);
+    expect(book.size).toBe(2);
+    expect(book.pendingCount).toBe(1);
+    expect(book.get('a')).toBe(a);
+    a.state = 'settled';
+    book.touch(a, 10);
+    expect(book.size).toBe(3);
+    expect(book.pendingCount).toBe(0);
+    book.touch(entry('g'), 11);
+    expect(book.get('d')).toBeUndefined();
+    expect(book.get('a')).toBe(a);
+  });
 });

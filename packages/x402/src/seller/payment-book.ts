@@ -1,4 +1,4 @@
-import type { IntentInput, Money } from '@bursar/core';
+import type { IntentInput, Money, ParsedIntent } from '@bursar/core';
 
 /** Where a guarded payment stands. */
 export type PaymentState =
@@ -64,8 +64,11 @@ export interface PaymentEntry {
   money?: Money;
   /** The amount asked for at settle (≤ authorized). */
   settleAtomic?: string;
-  /** The intent `evaluate` decided on before verification, authorized after it. */
-  intent?: IntentInput;
+  /**
+   * The intent `evaluate` decided on before verification, authorized after it (parsed once by
+   * the engine's `parseIntent` when it has one).
+   */
+  intent?: IntentInput | ParsedIntent;
   /** What the hold's capture charged to the budget, once captured (never captured twice). */
   charged?: Money;
   /** Why it was captured: `settlement`, or `ambiguous_settlement` (outcome unknown). */
@@ -134,7 +137,8 @@ export class PaymentBook {
   }
 
   get(paymentId: string): PaymentEntry | undefined {
-    return this.#pending.get(paymentId) ?? this.#nodes.get(paymentId)?.entry;
+    const pending = this.#pending.size > 0 ? this.#pending.get(paymentId) : undefined;
+    return pending ?? this.#nodes.get(paymentId)?.entry;
   }
 
   /** Adds or refreshes an entry (moves it to the back of the order) and sweeps stale ones. */
@@ -143,20 +147,22 @@ export class PaymentBook {
     const id = entry.paymentId;
     if (entry.state === 'pending_reconciliation') {
       const node = this.#nodes.get(id);
-      if (node) this.#unlink(node);
+      if (node) this.#remove(node);
       this.#pending.set(id, entry);
     } else {
-      this.#pending.delete(id);
-      let node = this.#nodes.get(id);
+      if (this.#pending.size > 0) this.#pending.delete(id);
+      const node = this.#nodes.get(id);
       if (node) {
         node.entry = entry;
+        // Moved within the list only: the map keeps its key (a delete + set per touch costs).
         if (node !== this.#tail) {
           this.#unlink(node);
           this.#append(node);
         }
       } else {
-        node = { entry, prev: undefined, next: undefined };
-        this.#append(node);
+        const added: Node = { entry, prev: undefined, next: undefined };
+        this.#nodes.set(id, added);
+        this.#append(added);
       }
     }
     this.#byPayload.set(entry.payloadHash, id);
@@ -175,15 +181,16 @@ export class PaymentBook {
     return [...this.#pending.values()];
   }
 
+  /** Links a node at the back of the order (the map is the caller's). */
   #append(node: Node): void {
     node.prev = this.#tail;
     node.next = undefined;
     if (this.#tail) this.#tail.next = node;
     else this.#head = node;
     this.#tail = node;
-    this.#nodes.set(node.entry.paymentId, node);
   }
 
+  /** Takes a node out of the order (the map is the caller's). */
   #unlink(node: Node): void {
     if (node.prev) node.prev.next = node.next;
     else this.#head = node.next;
@@ -191,6 +198,11 @@ export class PaymentBook {
     else this.#tail = node.prev;
     node.prev = undefined;
     node.next = undefined;
+  }
+
+  /** Forgets a node: out of the order and out of the map. */
+  #remove(node: Node): void {
+    this.#unlink(node);
     this.#nodes.delete(node.entry.paymentId);
   }
 
@@ -204,7 +216,7 @@ export class PaymentBook {
       const expired = now - e.updatedAt >= (active ? this.#o.activeTtlMs : this.#o.retentionMs);
       const over = this.#nodes.size > this.#o.maxEntries && !active;
       if (!expired && !over) return;
-      this.#unlink(node);
+      this.#remove(node);
       if (this.#byPayload.get(e.payloadHash) === e.paymentId) this.#byPayload.delete(e.payloadHash);
     }
   }

@@ -1,5 +1,6 @@
 import type { DeepReadonly, PaymentPayload, PaymentRequirements } from '@x402/core/types';
 import { fastCanonicalHash } from '../internal/fast-canonical.js';
+import { isEvmNetwork } from './intent-mapping.js';
 
 /** The key of the x402 `payment-identifier` extension. */
 export const PAYMENT_IDENTIFIER_EXTENSION = 'payment-identifier';
@@ -44,7 +45,7 @@ export function paymentIdentity(payload: DeepReadonly<PaymentPayload>): PaymentI
 }
 
 function norm(network: string, value: string): string {
-  return network.toLowerCase().startsWith('eip155:') ? value.toLowerCase() : value;
+  return isEvmNetwork(network) ? value.toLowerCase() : value;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { AssetRegistry, Decision, IntentInput } from '@bursar/core';
+import type { AssetRegistry, Decision, IntentInput, ParsedIntent } from '@bursar/core';
 import type { EventSink } from '../internal/options.js';
 
 /**
@@ -7,14 +7,20 @@ import type { EventSink } from '../internal/options.js';
  */
 export interface X402PolicyEngine {
   /** Decides and, unless denied, holds the amount against every budget (one atomic operation). */
-  authorize(intent: IntentInput): Promise<Decision>;
+  authorize(intent: IntentInput | ParsedIntent): Promise<Decision>;
   /**
    * Decides without side effects: no hold, no strike, no event (optional). When present, the
    * seller guard refuses what policy would deny before verification with it, and places the
    * hold with `authorize` only once the facilitator has authenticated the payer. Without it,
    * the guard authorizes (and holds) before verification.
    */
-  evaluate?(intent: IntentInput): Promise<Decision>;
+  evaluate?(intent: IntentInput | ParsedIntent): Promise<Decision>;
+  /**
+   * Validates and hashes an intent once (optional). When present, the seller guard parses the
+   * intent it evaluates before verification and authorizes that same parsed intent after it,
+   * so `evaluate` and `authorize` must both accept what it returns (`PolicyEngine` does).
+   */
+  parseIntent?(intent: IntentInput): ParsedIntent;
   /** Commits a hold; `amount` (decimal string, ≤ held) captures part and returns the rest. */
   capture(holdId: string, options?: { amount?: string }): Promise<unknown>;
   /** Returns a hold to its budgets. */

@@ -113,6 +113,57 @@ describe('createX402Guard (resource server used directly)', () => {
     expect(flow.scheme.ledger.settlements).toHaveLength(0);
   });
 
+  it('resolves the agent with a sync or async resolveAgent, and refuses a payment it cannot name', async () => {
+    const cases: Array<{
+      resolveAgent: NonNullable<X402GuardOptions['resolveAgent']>;
+      agent?: string;
+      refused?: string;
+    }> = [
+      { resolveAgent: ({ payer }) => `customer:${payer?.slice(2, 6)}`, agent: 'customer:' },
+      { resolveAgent: async ({ payer }) => `customer:${payer?.slice(2, 6)}`, agent: 'customer:' },
+      {
+        // A thenable that is not a Promise: awaited like one.
+        // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose
+        resolveAgent: () => ({ then: (ok: (v: string) => void) => ok('thenable') }) as never,
+        agent: 'thenable',
+      },
+      { resolveAgent: async () => undefined, refused: 'agent_unresolved' },
+      { resolveAgent: () => '  ', refused: 'agent_unresolved' },
+      {
+        resolveAgent: async () => {
+          throw new Error('directory down');
+        },
+        refused: 'internal_error',
+      },
+      {
+        resolveAgent: () => {
+          throw new Error('directory down');
+        },
+        refused: 'internal_error',
+      },
+    ];
+    for (const evaluate of [true, false]) {
+      for (const c of cases) {
+        const engine = new FakeEngine({ evaluate });
+        const { flow } = await setup(engine, { resolveAgent: c.resolveAgent });
+        const wallet = flow.scheme.ledger.createWallet(5_000_000n);
+        const req = await flow.requirementsFor('$0.01');
+        const out = await flow.pay(await flow.sign(wallet, req), req);
+        if (c.refused) {
+          expect(out.verify).toMatchObject({ isValid: false, invalidReason: c.refused });
+          expect(engine.intents).toHaveLength(0);
+          expect(engine.holds.size).toBe(0);
+        } else {
+          expect(out.settle?.success).toBe(true);
+          expect(engine.intents).toHaveLength(1);
+          expect(engine.intents[0]!.agentId.startsWith(c.agent!)).toBe(true);
+          if (evaluate) expect(engine.evaluated[0]!.agentId).toBe(engine.intents[0]!.agentId);
+          expect(engine.count('captured')).toBe(1);
+        }
+      }
+    }
+  });
+
   it('refuses a payment above the block rule with the policy reason before the facilitator sees it', async () => {
     const engine = new FakeEngine({ blockAbove: '1000' });
     const { flow } = await setup(engine);
