@@ -270,6 +270,29 @@ describe('budget scopes and currencies', () => {
     expect(await spend(engine, 1, { recipient: undefined })).toBe('deny');
   });
 
+  it('getBudgetStatus reports a `when` budget with exactly the payments it counted', async () => {
+    const { engine } = setup(
+      {},
+      budgetPolicy([
+        {
+          id: 'llm',
+          window: 'daily',
+          scope: 'agent',
+          maxAmount: 10,
+          currency: 'USDC',
+          when: { recipient: { domain: 'llm.test' } },
+        },
+      ]),
+    );
+    expect(await spend(engine, 4, { agentId: 'a', recipient: 'https://api.llm.test/v1' })).toBe('allow');
+    expect(await spend(engine, 3, { agentId: 'a', recipient: 'https://other.test/' })).toBe('allow');
+    expect(await spend(engine, 5, { agentId: 'b', recipient: 'https://other.test/' })).toBe('allow');
+    const [a] = await engine.getBudgetStatus({ agentId: 'a' });
+    expect(a).toMatchObject({ budgetId: 'llm', scope: 'agent:a', spent: '4.000000', remaining: '6.000000' });
+    const [b] = await engine.getBudgetStatus({ agentId: 'b' });
+    expect(b).toMatchObject({ budgetId: 'llm', scope: 'agent:b', spent: '0.000000', remaining: '10.000000' });
+  });
+
   it('reasons carry limit, spent, held and remaining as decimal strings', async () => {
     const { engine } = setup(
       {},

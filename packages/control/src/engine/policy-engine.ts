@@ -1064,7 +1064,8 @@ export class PolicyEngine implements BudgetStatusSource {
   /**
    * Spent (captured), held and remaining of each budget and rate limit in its current window.
    * Scoped counters are reported for the scope values in the query (`agentId`, `recipient`,
-   * `action`); global counters always.
+   * `action`); global counters always. A limit's `when` conditions describe payments, not
+   * queries: such a limit is reported too, with the payments its conditions counted.
    */
   async getBudgetStatus(query: BudgetStatusQuery = {}): Promise<BudgetStatus[]> {
     const now = this.#clock.now();
