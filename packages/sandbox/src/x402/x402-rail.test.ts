@@ -111,7 +111,7 @@ describe('x402 sandbox rail: the real 402 flow', () => {
   });
 
   it('settle timeout: the buyer gets 502 and nothing moves', async () => {
-    const r = await rail({ timeoutMs: 40, facilitatorFaults: { settle: ['timeout'], hangMs: 120 } });
+    const r = await rail({ timeoutMs: 500, facilitatorFaults: { settle: ['timeout'], hangMs: 1_500 } });
     const buyer = await r.buyer('agent', { balance: '1' });
     const res = await buyer.purchase(r.seller.urlOf('/weather'));
     expect(res.status).toBe(502);
@@ -121,7 +121,7 @@ describe('x402 sandbox rail: the real 402 flow', () => {
   });
 
   it('late settle: the client times out (502), then the settle completes and money moves', async () => {
-    const r = await rail({ timeoutMs: 40, facilitatorFaults: { settle: ['late'], hangMs: 120 } });
+    const r = await rail({ timeoutMs: 500, facilitatorFaults: { settle: ['late'], hangMs: 1_500 } });
     const buyer = await r.buyer('agent', { balance: '1' });
     const res = await buyer.purchase(r.seller.urlOf('/weather'));
     expect(res.status).toBe(502);
@@ -144,8 +144,8 @@ describe('x402 sandbox rail: the real 402 flow', () => {
 
   it('verify faults: invalid and error answer 402, a verify timeout answers 502; nothing is charged', async () => {
     const r = await rail({
-      timeoutMs: 40,
-      facilitatorFaults: { verify: ['invalid', 'error', 'timeout'], hangMs: 120 },
+      timeoutMs: 500,
+      facilitatorFaults: { verify: ['invalid', 'error', 'timeout'], hangMs: 1_500 },
     });
     const buyer = await r.buyer('agent', { balance: '1' });
     const url = r.seller.urlOf('/weather');
