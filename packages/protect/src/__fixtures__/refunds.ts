@@ -11,6 +11,8 @@ export const usdc = (v: string): Money => Money.parse(v, 'USDC');
 export class RefundRail {
   readonly paid = new Map<string, { paymentId: string; amount: Money }>();
   calls: RecoveryAction[] = [];
+  /** The idempotency key of every call that went through, repeats included. */
+  executed: string[] = [];
   /** While true, every call fails (the refund did not happen). */
   down = false;
 
@@ -19,6 +21,7 @@ export class RefundRail {
     // A hop, so concurrent recoveries really interleave.
     await Promise.resolve();
     if (this.down) throw new Error('rail unavailable');
+    this.executed.push(action.idempotencyKey);
     if (!this.paid.has(action.idempotencyKey)) {
       this.paid.set(action.idempotencyKey, { paymentId: action.paymentId, amount: action.amount });
     }
@@ -52,21 +55,45 @@ export async function settle(
 }
 
 /** A dispute manager and a recovery manager sharing one refund book, with or without a log. */
-export function refundSetup(options: { log?: boolean; maxPayments?: number } = {}) {
+export function refundSetup(
+  options: {
+    log?: boolean;
+    maxPayments?: number;
+    maxEvicted?: number;
+    /** For the book and both managers. */
+    resolvedRetentionMs?: number;
+    /** For both managers. */
+    maxResolved?: number;
+  } = {},
+) {
   const clock = new ManualClock(T0);
   const log = options.log === false ? undefined : new ProvenanceLog({ clock });
+  const retention =
+    options.resolvedRetentionMs !== undefined ? { resolvedRetentionMs: options.resolvedRetentionMs } : {};
+  const maxResolved = options.maxResolved !== undefined ? { maxResolved: options.maxResolved } : {};
   const refunds = new RefundBook({
+    clock,
+    ...retention,
     ...(log ? { provenance: log } : {}),
     ...(options.maxPayments !== undefined ? { maxPayments: options.maxPayments } : {}),
+    ...(options.maxEvicted !== undefined ? { maxEvicted: options.maxEvicted } : {}),
   });
   const rail = new RefundRail();
-  const disputes = new DisputeManager({ clock, refunds, ...(log ? { provenance: log } : {}) });
+  const disputes = new DisputeManager({
+    clock,
+    refunds,
+    ...retention,
+    ...maxResolved,
+    ...(log ? { provenance: log } : {}),
+  });
   const recovery = new RecoveryManager({
     executor: rail.executor,
     clock,
     sleep: async () => undefined,
     maxAttempts: 2,
     refunds,
+    ...retention,
+    ...maxResolved,
     ...(log ? { provenance: log } : {}),
   });
   return { clock, log, refunds, rail, disputes, recovery };

@@ -6,7 +6,13 @@ import { hasMethods, parseOptions } from '../internal/options.js';
 import { SerialQueue } from '../internal/serial-queue.js';
 import { assessCompleteness } from '../provenance/completeness.js';
 import { ProvenanceLog } from '../provenance/provenance-log.js';
-import { type Ledger, ledgerOf, RefundBook } from '../refunds/refund-book.js';
+import {
+  type Account,
+  DEFAULT_RESOLVED_RETENTION_MS,
+  type Ledger,
+  ledgerOf,
+  RefundBook,
+} from '../refunds/refund-book.js';
 import type {
   Dispute,
   DisputeEvidence,
@@ -31,6 +37,14 @@ export interface DisputeManagerOptions {
    * refunds and undelivered-payment recoveries of one payment never add up beyond what settled.
    */
   refunds?: RefundBook;
+  /**
+   * How long a resolved dispute stays readable (`get`, `list`, `granted`) after it was resolved,
+   * in ms of `clock` (default 30 days). Then it is forgotten; the provenance log keeps its
+   * records. Unresolved disputes are never forgotten.
+   */
+  resolvedRetentionMs?: number;
+  /** The most resolved disputes kept; beyond it the longest resolved go first (default 100,000). */
+  maxResolved?: number;
 }
 
 const Options = z.strictObject({
@@ -39,6 +53,8 @@ const Options = z.strictObject({
     .custom<ProvenanceLog>((v) => v instanceof ProvenanceLog, 'must be a ProvenanceLog')
     .optional(),
   refunds: z.custom<RefundBook>((v) => v instanceof RefundBook, 'must be a RefundBook').optional(),
+  resolvedRetentionMs: z.number().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  maxResolved: z.number().int().min(0).max(10_000_000).optional(),
 });
 
 /** What {@link DisputeManager.open} takes. */
@@ -127,6 +143,10 @@ function sameCurrency(value: Money, settled: Money, field: string): void {
  * A failed call changes nothing.
  *
  * State is held in memory. Resolving grants a refund; {@link RecoveryManager} executes it.
+ * Unresolved disputes are kept until resolved; resolved ones `resolvedRetentionMs` after their
+ * resolution (and at most `maxResolved` of them), then `get` answers undefined and `resolve` /
+ * `addEvidence` `ERR_BURSAR_NOT_FOUND`: the provenance log is the durable record. The refunds
+ * they granted stay counted in the {@link RefundBook}.
  *
  * @example
  * const disputes = new DisputeManager({ clock, provenance: log });
@@ -140,8 +160,14 @@ export class DisputeManager {
   readonly #provenance: ProvenanceLog | undefined;
   readonly #queue = new SerialQueue();
   readonly #disputes = new Map<string, Entry>();
-  /** Refunds granted by resolved disputes of this manager, per payment. */
+  /** Resolved disputes in the order they were resolved, with when: the retention queue. */
+  readonly #resolved = new Map<string, number>();
+  /** Disputes held per payment; a payment's entry (and its `#granted`) goes with its last one. */
+  readonly #perPayment = new Map<string, number>();
+  /** Refunds granted by resolved disputes of this manager that it still holds, per payment. */
   readonly #granted = new Map<string, Money>();
+  readonly #retention: number;
+  readonly #maxResolved: number;
   readonly #book: RefundBook;
   readonly #ledger: Ledger;
 
@@ -149,8 +175,22 @@ export class DisputeManager {
     const o = parseOptions('DisputeManager', Options, options);
     this.#clock = o.clock ?? systemClock;
     this.#provenance = o.provenance;
-    this.#book = o.refunds ?? new RefundBook(o.provenance ? { provenance: o.provenance } : {});
+    this.#retention = o.resolvedRetentionMs ?? DEFAULT_RESOLVED_RETENTION_MS;
+    this.#maxResolved = o.maxResolved ?? 100_000;
+    this.#book =
+      o.refunds ??
+      new RefundBook({
+        clock: this.#clock,
+        ...(o.provenance ? { provenance: o.provenance } : {}),
+        ...(o.resolvedRetentionMs !== undefined ? { resolvedRetentionMs: o.resolvedRetentionMs } : {}),
+      });
     this.#ledger = ledgerOf(this.#book);
+  }
+
+  /** How many disputes the manager holds (unresolved, and resolved within their retention). */
+  get size(): number {
+    this.#sweep();
+    return this.#disputes.size;
   }
 
   /** The refund ledger this manager counts refunds in: give it to the {@link RecoveryManager}. */
@@ -185,6 +225,7 @@ export class DisputeManager {
       const openedBy = text(input.openedBy, 'openedBy', false);
       const id = text(input.id, 'id', false) ?? newId('dsp');
       const disputed = input.amount === undefined ? undefined : money(input.amount, 'amount');
+      this.#sweep();
       if (this.#disputes.has(id)) {
         throw new BursarError(ErrorCode.CONFLICT, `Dispute ${id} already exists`, { status: 409 });
       }
@@ -195,6 +236,10 @@ export class DisputeManager {
           stated: settled,
           logs: [this.#provenance],
         });
+        if (account.grants.has(id)) {
+          // A forgotten dispute's id: its grant is still counted under it, so it cannot be reused.
+          throw new BursarError(ErrorCode.CONFLICT, `Dispute ${id} already exists`, { status: 409 });
+        }
         // Outside refunds only ever grow: the largest declaration counts.
         const declared = Money.max(account.outside, outside);
         const refundedBefore = account.refunded(declared);
@@ -228,6 +273,7 @@ export class DisputeManager {
           currency: amount.currency,
           settledAmount: settled.toDecimalString(),
           refundedBefore: refundedBefore.toDecimalString(),
+          refundedOutside: declared.toDecimalString(),
           reason,
           ...(openedBy !== undefined ? { openedBy, actor: openedBy } : {}),
         });
@@ -247,8 +293,10 @@ export class DisputeManager {
         });
         account.outside = declared;
         account.activeDispute = id;
+        this.#markLogged(account);
         this.#ledger.keep(account);
         this.#disputes.set(id, { dispute });
+        this.#perPayment.set(paymentId, (this.#perPayment.get(paymentId) ?? 0) + 1);
         return dispute;
       });
     });
@@ -261,6 +309,7 @@ export class DisputeManager {
    */
   addEvidence(disputeId: string, input: EvidenceInput): Promise<Dispute> {
     return this.#queue.run(async () => {
+      this.#sweep();
       const entry = this.#require(disputeId);
       const current = entry.dispute;
       this.#checkTransition(current, 'evidence');
@@ -332,6 +381,7 @@ export class DisputeManager {
    */
   resolve(disputeId: string, input: ResolveDisputeInput): Promise<Dispute> {
     return this.#queue.run(async () => {
+      this.#sweep();
       const entry = this.#require(disputeId);
       return this.#ledger.lock(entry.dispute.paymentId, () => this.#resolve(entry, disputeId, input));
     });
@@ -417,6 +467,7 @@ export class DisputeManager {
       this.#granted.set(current.paymentId, granted ? granted.add(refund) : refund);
     }
     account.activeDispute = undefined;
+    this.#markLogged(account);
     this.#ledger.keep(account);
     const next = freeze({
       ...current,
@@ -432,16 +483,24 @@ export class DisputeManager {
       ],
     });
     entry.dispute = next;
+    this.#resolved.set(disputeId, at);
+    this.#sweep();
     return next;
   }
 
-  /** The dispute with this id, or undefined. */
+  /**
+   * The dispute with this id, or undefined: never opened here, or resolved longer than
+   * `resolvedRetentionMs` ago (or beyond `maxResolved`) and forgotten. The provenance log keeps
+   * a forgotten dispute's records (`dispute.*` in the payment's chain).
+   */
   get(disputeId: string): Dispute | undefined {
+    this.#sweep();
     return this.#disputes.get(disputeId)?.dispute;
   }
 
-  /** Disputes, oldest first, optionally of one payment and/or in one state. */
+  /** Disputes held, oldest first, optionally of one payment and/or in one state. */
   list(filter: { paymentId?: string; state?: DisputeState } = {}): Dispute[] {
+    this.#sweep();
     const out: Dispute[] = [];
     for (const { dispute } of this.#disputes.values()) {
       if (filter.paymentId !== undefined && dispute.paymentId !== filter.paymentId) continue;
@@ -452,17 +511,65 @@ export class DisputeManager {
   }
 
   /**
-   * The total refund granted through this manager for a payment, or undefined when none. The
-   * book ({@link refunds}) has every refund of the payment, from any manager.
+   * The total refund granted by the disputes of a payment this manager still holds, or undefined
+   * when none (forgotten disputes no longer count here). The book ({@link refunds}) counts every
+   * refund of the payment, from any manager, forgotten disputes included.
    */
   granted(paymentId: string): Money | undefined {
+    this.#sweep();
     return this.#granted.get(paymentId);
+  }
+
+  /**
+   * Forgets resolved disputes whose retention has passed, then the longest resolved beyond
+   * `maxResolved`. Costs what it forgets: the queue is in resolution order.
+   */
+  #sweep(): void {
+    if (this.#resolved.size === 0) return;
+    const now = this.#clock.now();
+    for (const [id, at] of this.#resolved) {
+      if (at + this.#retention > now && this.#resolved.size <= this.#maxResolved) break;
+      this.#forget(id);
+    }
+  }
+
+  #forget(disputeId: string): void {
+    const entry = this.#disputes.get(disputeId);
+    this.#resolved.delete(disputeId);
+    if (!entry) return;
+    this.#disputes.delete(disputeId);
+    const { paymentId } = entry.dispute;
+    const left = (this.#perPayment.get(paymentId) ?? 1) - 1;
+    if (left > 0) {
+      this.#perPayment.set(paymentId, left);
+      const refund = entry.dispute.refundAmount;
+      const granted = this.#granted.get(paymentId);
+      if (refund && granted && !refund.isZero()) {
+        const rest = granted.subtract(refund);
+        if (rest.isZero() || rest.isNegative()) this.#granted.delete(paymentId);
+        else this.#granted.set(paymentId, rest);
+      }
+    } else {
+      this.#perPayment.delete(paymentId);
+      this.#granted.delete(paymentId);
+    }
+  }
+
+  /** A change the book's own log did not record may be lost if the book forgets the payment. */
+  #markLogged(account: Account): void {
+    if (this.#provenance === undefined || this.#provenance !== this.#ledger.provenance) {
+      account.unlogged = true;
+    }
   }
 
   #require(disputeId: string): Entry {
     const entry = typeof disputeId === 'string' ? this.#disputes.get(disputeId) : undefined;
     if (!entry) {
-      throw new BursarError(ErrorCode.NOT_FOUND, `No dispute ${String(disputeId)}`, { status: 404 });
+      throw new BursarError(
+        ErrorCode.NOT_FOUND,
+        `No dispute ${String(disputeId)} (never opened here, or resolved and forgotten after resolvedRetentionMs)`,
+        { status: 404, details: { disputeId } },
+      );
     }
     return entry;
   }

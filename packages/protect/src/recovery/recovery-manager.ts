@@ -5,7 +5,7 @@ import { ProtectErrorCode } from '../errors.js';
 import { fn, hasMethods, parseOptions } from '../internal/options.js';
 import { type ErrorReporter, reportError } from '../internal/report.js';
 import { ProvenanceLog } from '../provenance/provenance-log.js';
-import { type Ledger, ledgerOf, RefundBook } from '../refunds/refund-book.js';
+import { DEFAULT_RESOLVED_RETENTION_MS, type Ledger, ledgerOf, RefundBook } from '../refunds/refund-book.js';
 
 /** What a recovery gives back: the money itself, or a credit toward later use. */
 export type RecoveryKind = 'refund' | 'credit';
@@ -59,6 +59,15 @@ export interface RecoveryManagerOptions {
    * (`disputes.refunds`). Default: a book of its own, which knows only this manager's recoveries.
    */
   refunds?: RefundBook;
+  /**
+   * How long a succeeded recovery stays readable (`get`, `list`) after it succeeded, in ms of
+   * `clock` (default 30 days). Then it is forgotten; asking for it again is
+   * `ERR_BURSAR_ALREADY_RECOVERED` while the refund book remembers its success. Pending, running
+   * and failed recoveries are never forgotten.
+   */
+  resolvedRetentionMs?: number;
+  /** The most succeeded recoveries kept; beyond it the longest succeeded go first (default 100,000). */
+  maxResolved?: number;
 }
 
 const Options = z.strictObject({
@@ -79,6 +88,8 @@ const Options = z.strictObject({
     .optional(),
   onError: fn<ErrorReporter>().optional(),
   refunds: z.custom<RefundBook>((v) => v instanceof RefundBook, 'must be a RefundBook').optional(),
+  resolvedRetentionMs: z.number().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  maxResolved: z.number().int().min(0).max(10_000_000).optional(),
 });
 
 /** What {@link RecoveryManager.recover} takes. */
@@ -170,6 +181,11 @@ type Checked = Readonly<RecoveryRequest>;
  * never exceed what it granted. A recovery stays counted once started, also when it failed (its
  * money may have moved; it can be started again with the same key).
  *
+ * Succeeded recoveries are kept `resolvedRetentionMs` after success (at most `maxResolved`),
+ * then forgotten: `get` answers undefined, and `recover()` of one is
+ * `ERR_BURSAR_ALREADY_RECOVERED` (never a second execution) while the book, or its provenance
+ * log, knows it succeeded. Other recoveries are never forgotten.
+ *
  * @example
  * const recovery = new RecoveryManager({ executor: (a) => rail.refund(a), clock, refunds: disputes.refunds });
  * const r = await recovery.recoverDispute(resolvedDispute);
@@ -185,6 +201,10 @@ export class RecoveryManager {
   readonly #provenance: ProvenanceLog | undefined;
   readonly #onError: ErrorReporter | undefined;
   readonly #recoveries = new Map<string, Recovery>();
+  /** Succeeded recoveries in the order they succeeded, with when: the retention queue. */
+  readonly #succeeded = new Map<string, number>();
+  readonly #retention: number;
+  readonly #maxResolved: number;
   readonly #running = new Map<string, Promise<Recovery>>();
   readonly #book: RefundBook;
   readonly #ledger: Ledger;
@@ -203,13 +223,26 @@ export class RecoveryManager {
     this.#isRetryable = o.isRetryable ?? (() => true);
     this.#provenance = o.provenance;
     this.#onError = o.onError;
-    this.#book = o.refunds ?? new RefundBook();
+    this.#retention = o.resolvedRetentionMs ?? DEFAULT_RESOLVED_RETENTION_MS;
+    this.#maxResolved = o.maxResolved ?? 100_000;
+    this.#book =
+      o.refunds ??
+      new RefundBook({
+        clock: this.#clock,
+        ...(o.resolvedRetentionMs !== undefined ? { resolvedRetentionMs: o.resolvedRetentionMs } : {}),
+      });
     this.#ledger = ledgerOf(this.#book);
   }
 
   /** The refund ledger recoveries are counted in. */
   get refunds(): RefundBook {
     return this.#book;
+  }
+
+  /** How many recoveries the manager holds (in flight, failed, and succeeded within retention). */
+  get size(): number {
+    this.#sweep();
+    return this.#recoveries.size;
   }
 
   /**
@@ -243,6 +276,7 @@ export class RecoveryManager {
     let key: string;
     let checked: Checked;
     try {
+      this.#sweep();
       checked = this.#validate(request);
       key = RecoveryManager.keyFor(checked);
       this.#checkSameAmount(key, checked);
@@ -304,13 +338,19 @@ export class RecoveryManager {
     });
   }
 
-  /** The recovery with this idempotency key, or undefined. */
+  /**
+   * The recovery with this idempotency key, or undefined: never asked for here, or succeeded
+   * longer than `resolvedRetentionMs` ago (or beyond `maxResolved`) and forgotten. The provenance
+   * log keeps a forgotten recovery's records (`recovery.*` in the payment's chain).
+   */
   get(idempotencyKey: string): Recovery | undefined {
+    this.#sweep();
     return this.#recoveries.get(idempotencyKey);
   }
 
-  /** Recoveries, oldest first, optionally of one payment and/or in one status. */
+  /** Recoveries held, oldest first, optionally of one payment and/or in one status. */
   list(filter: { paymentId?: string; status?: RecoveryStatus } = {}): Recovery[] {
+    this.#sweep();
     return [...this.#recoveries.values()].filter(
       (r) =>
         (filter.paymentId === undefined || r.paymentId === filter.paymentId) &&
@@ -418,6 +458,13 @@ export class RecoveryManager {
           { status: 409, details: { idempotencyKey: key } },
         );
       }
+      if (known.succeeded && !this.#recoveries.has(key)) {
+        throw new BursarError(
+          ProtectErrorCode.ALREADY_RECOVERED,
+          `Recovery ${key} of payment ${paymentId} already succeeded; this manager no longer holds its record (see the provenance log), and it is not executed again`,
+          { status: 409, details: { idempotencyKey: key, paymentId } },
+        );
+      }
       known.done = false;
     } else {
       const settled = account.settled;
@@ -446,6 +493,9 @@ export class RecoveryManager {
         );
       }
       account.outside = declared;
+      if (this.#provenance === undefined || this.#provenance !== this.#ledger.provenance) {
+        account.unlogged = true;
+      }
       account.recoveries.set(key, {
         amount,
         ...(request.cause === 'dispute' ? { disputeId: request.disputeId! } : {}),
@@ -494,7 +544,17 @@ export class RecoveryManager {
   async #run(key: string): Promise<Recovery> {
     let r = this.#update(key, { status: 'in_progress' });
     const base = r.attempts.length;
-    if (base === 0) await this.#record('recovery.started', r, {});
+    if (base === 0) {
+      const account = this.#ledger.peek(r.paymentId);
+      const outside = account?.outside;
+      const logged = await this.#record(
+        'recovery.started',
+        r,
+        outside && !outside.isZero() ? { refundedOutside: outside.toDecimalString() } : {},
+      );
+      // The book reads a forgotten payment back from this record: without it, keep the payment.
+      if (!logged && account) account.unlogged = true;
+    }
     for (let i = 1; i <= this.#maxAttempts; i++) {
       const attempt = base + i;
       const startedAt = this.#clock.now();
@@ -528,9 +588,17 @@ export class RecoveryManager {
             Object.freeze({ attempt, startedAt, endedAt, ok: true, reference: reference! }),
           ],
         });
-        const share = this.#ledger.peek(r.paymentId)?.recoveries.get(key);
-        if (share) share.done = true;
+        this.#succeeded.set(key, this.#clock.now());
+        const account = this.#ledger.peek(r.paymentId);
+        const share = account?.recoveries.get(key);
+        if (share) {
+          share.done = true;
+          share.succeeded = true;
+          // The payment may have become idle: it joins the book's retention queue.
+          this.#ledger.keep(account!);
+        }
         await this.#record('recovery.succeeded', r, { attempt, reference: reference! });
+        this.#sweep();
         return r;
       }
       const message = failure instanceof Error ? failure.message : String(failure);
@@ -565,9 +633,26 @@ export class RecoveryManager {
     return next;
   }
 
-  /** Best effort: a provenance failure is reported and never changes (or repeats) a recovery. */
-  async #record(type: string, r: Recovery, extra: Record<string, unknown>): Promise<void> {
-    if (!this.#provenance) return;
+  /**
+   * Forgets succeeded recoveries whose retention has passed, then the longest succeeded beyond
+   * `maxResolved`. Costs what it forgets: the queue is in the order they succeeded.
+   */
+  #sweep(): void {
+    if (this.#succeeded.size === 0) return;
+    const now = this.#clock.now();
+    for (const [key, at] of this.#succeeded) {
+      if (at + this.#retention > now && this.#succeeded.size <= this.#maxResolved) break;
+      this.#succeeded.delete(key);
+      this.#recoveries.delete(key);
+    }
+  }
+
+  /**
+   * Best effort: a provenance failure is reported and never changes (or repeats) a recovery.
+   * Resolves with whether the record was written.
+   */
+  async #record(type: string, r: Recovery, extra: Record<string, unknown>): Promise<boolean> {
+    if (!this.#provenance) return false;
     try {
       await this.#provenance.append(type, {
         paymentId: r.paymentId,
@@ -581,8 +666,10 @@ export class RecoveryManager {
         reason: r.reason,
         ...extra,
       });
+      return true;
     } catch (error) {
       reportError(this.#onError, error, { operation: 'provenance', event: type });
+      return false;
     }
   }
 }

@@ -64,8 +64,10 @@ export interface LoggedRefunds {
   firstStatement?: Money;
   /** Refunds granted by `dispute.resolved` records, by dispute id. */
   grants: Map<string, Money>;
-  /** Recoveries from `recovery.started` records, by idempotency key. */
-  recoveries: Map<string, { amount: Money; disputeId?: string }>;
+  /** Recoveries from `recovery.started` records, by idempotency key (`succeeded` from `recovery.succeeded`). */
+  recoveries: Map<string, { amount: Money; disputeId?: string; succeeded?: boolean }>;
+  /** The largest outside refund declared (`refundedOutside` of `dispute.opened` and `recovery.started`). */
+  outside?: Money;
 }
 
 /**
@@ -78,6 +80,10 @@ export function loggedRefundsOf(records: readonly AuditRecord[], asset: Asset): 
   for (const r of records) {
     const d = r.data as Record<string, unknown>;
     if (typeof d.currency !== 'string' || d.currency.toUpperCase() !== asset.symbol.toUpperCase()) continue;
+    if ((r.type === 'dispute.opened' || r.type === 'recovery.started') && d.refundedOutside !== undefined) {
+      const outside = readAmount(d.refundedOutside, asset);
+      if (outside && (!out.outside || outside.gt(out.outside))) out.outside = outside;
+    }
     if (r.type === 'dispute.opened' && out.firstStatement === undefined) {
       const stated = readAmount(d.settledAmount, asset);
       if (stated) out.firstStatement = stated;
@@ -92,6 +98,11 @@ export function loggedRefundsOf(records: readonly AuditRecord[], asset: Asset): 
           ...(d.cause === 'dispute' && typeof d.disputeId === 'string' ? { disputeId: d.disputeId } : {}),
         });
       }
+    } else if (r.type === 'recovery.succeeded' && typeof d.idempotencyKey === 'string') {
+      // Only a recovery this history started (and counted) is marked; its amount must match.
+      const started = out.recoveries.get(d.idempotencyKey);
+      const amount = readAmount(d.amount, asset);
+      if (started && amount?.equals(started.amount)) started.succeeded = true;
     }
   }
   return out;

@@ -74,11 +74,14 @@ describe('RefundBook', () => {
     await expect(recovery.recoverUndelivered({ paymentId: 'p1', amount: usdc('5') })).rejects.toThrow(
       code(ProtectErrorCode.REFUND_EXCEEDS_SETTLED),
     );
-    // The dispute's recovery again: the same key, counted once; the rail deduplicates by key.
-    const again = await recovery.recoverDispute(resolved);
-    expect(again.idempotencyKey).toBe(first.recovery.list()[0]!.idempotencyKey);
-    expect(disputes.refunds.get('p1')).toMatchObject({ granted: usdc('20'), remaining: usdc('4') });
+    // The dispute's recovery again: the log shows it succeeded, so it is not executed again.
+    const key = first.recovery.list()[0]!.idempotencyKey;
+    await expect(recovery.recoverDispute(resolved)).rejects.toThrow(
+      code(ProtectErrorCode.ALREADY_RECOVERED, { idempotencyKey: key }),
+    );
+    expect(rail.calls).toHaveLength(0);
     await recovery.recoverUndelivered({ paymentId: 'p1', amount: usdc('4') });
+    expect(disputes.refunds.get('p1')).toMatchObject({ granted: usdc('20'), recovered: usdc('4') });
     expect(disputes.refunds.get('p1')?.remaining.isZero()).toBe(true);
   });
 

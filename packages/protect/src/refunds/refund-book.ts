@@ -1,8 +1,8 @@
-import { type AuditRecord, BursarError, ErrorCode, Money } from '@bursar/core';
+import { type AuditRecord, BursarError, type Clock, ErrorCode, Money, systemClock } from '@bursar/core';
 import { z } from 'zod';
 import { ProtectErrorCode } from '../errors.js';
 import { KeyedQueue } from '../internal/keyed-queue.js';
-import { parseOptions } from '../internal/options.js';
+import { hasMethods, parseOptions } from '../internal/options.js';
 import { ProvenanceLog } from '../provenance/provenance-log.js';
 import { type LoggedSettlement, loggedRefundsOf, loggedSettlementOf } from './logged-settlement.js';
 
@@ -16,13 +16,32 @@ export interface RefundBookOptions {
   provenance?: ProvenanceLog;
   /** The most payments kept in memory (default 100,000); see {@link RefundBook}. */
   maxPayments?: number;
+  /**
+   * How long a payment with nothing in flight (no unresolved dispute, no recovery short of
+   * success) stays in memory after its last change, in ms of `clock` (default 30 days). Then it
+   * is forgotten; see {@link RefundBook} for what that means for later refunds.
+   */
+  resolvedRetentionMs?: number;
+  /**
+   * The most forgotten payments remembered as "evicted" (default 1,000,000): those whose
+   * refunds the provenance log cannot give back, so that a later refund of them is refused.
+   */
+  maxEvicted?: number;
+  /** Measures `resolvedRetentionMs` (default: the system clock). */
+  clock?: Clock;
 }
+
+/** 30 days: long enough for a chargeback window's worth of follow-up on a resolved payment. */
+export const DEFAULT_RESOLVED_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
 const Options = z.strictObject({
   provenance: z
     .custom<ProvenanceLog>((v) => v instanceof ProvenanceLog, 'must be a ProvenanceLog')
     .optional(),
   maxPayments: z.number().int().min(1).max(10_000_000).optional(),
+  resolvedRetentionMs: z.number().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  maxEvicted: z.number().int().min(0).max(100_000_000).optional(),
+  clock: hasMethods<Clock>(['now'], 'must be a Clock').optional(),
 });
 
 /** One payment's ledger, as a frozen snapshot. */
@@ -50,6 +69,8 @@ interface RecoveryShare {
   disputeId?: string;
   /** False while the recovery has not succeeded (the account is then never evicted). */
   done: boolean;
+  /** True once it succeeded (known in this process or from a `recovery.succeeded` record). */
+  succeeded?: boolean;
 }
 
 /** One payment's refund state. Internal: managers change it inside {@link Ledger.lock}. */
@@ -60,6 +81,14 @@ export class Account {
   readonly grants = new Map<string, Money>();
   readonly recoveries = new Map<string, RecoveryShare>();
   activeDispute: string | undefined;
+  /**
+   * True when some of this account's refunds may be missing from the book's provenance log
+   * (recorded to another log or none, or a best-effort record that failed): forgetting it would
+   * lose them, so a forgotten one is remembered as evicted instead.
+   */
+  unlogged = false;
+  /** When it last became idle, on the book's clock (meaningful only while idle). */
+  idleSince = 0;
 
   constructor(paymentId: string, settled: Money) {
     this.paymentId = paymentId;
@@ -178,16 +207,41 @@ function settledOrThrow(paymentId: string, settlement: LoggedSettlement, asset: 
 export class Ledger {
   readonly provenance: ProvenanceLog | undefined;
   readonly #max: number;
+  readonly #retention: number;
+  readonly #maxEvicted: number;
+  readonly #clock: Clock;
   readonly #accounts = new Map<string, Account>();
+  /**
+   * Idle accounts in the order they became idle: the retention queue (its front is due first)
+   * and the order in which the cap forgets them. An account leaves it when it changes.
+   */
+  readonly #idle = new Map<string, Account>();
+  /** Forgotten payments whose refunds the log cannot give back, with when they were forgotten. */
+  readonly #evicted = new Map<string, number>();
   readonly #queue = new KeyedQueue();
 
-  constructor(provenance: ProvenanceLog | undefined, maxPayments: number) {
+  constructor(
+    provenance: ProvenanceLog | undefined,
+    options: { maxPayments: number; resolvedRetentionMs: number; maxEvicted: number; clock: Clock },
+  ) {
     this.provenance = provenance;
-    this.#max = maxPayments;
+    this.#max = options.maxPayments;
+    this.#retention = options.resolvedRetentionMs;
+    this.#maxEvicted = options.maxEvicted;
+    this.#clock = options.clock;
   }
 
   get size(): number {
     return this.#accounts.size;
+  }
+
+  get evictedCount(): number {
+    return this.#evicted.size;
+  }
+
+  /** When the payment's ledger was forgotten without a log able to give it back, if it was. */
+  evictedAt(paymentId: string): number | undefined {
+    return this.#evicted.get(paymentId);
   }
 
   /** Runs `task` after every earlier task of this payment has finished. */
@@ -206,7 +260,9 @@ export class Ledger {
    * settled, else at `fallback`; it starts with the refunds the book's log shows.
    */
   async account(paymentId: string, statement: Statement): Promise<Account> {
+    this.sweep();
     const existing = this.#accounts.get(paymentId);
+    if (!existing) this.#checkRoom(paymentId);
     const { stated } = statement;
     if (existing && stated && !sameAsset(stated, existing.settled)) {
       throw mismatch(
@@ -277,19 +333,85 @@ export class Ledger {
     if (history) {
       for (const [disputeId, amount] of history.grants) account.grants.set(disputeId, amount);
       for (const [key, r] of history.recoveries) account.recoveries.set(key, { ...r, done: true });
+      if (history.outside && sameAsset(history.outside, settled)) account.outside = history.outside;
     }
+    // A check may have awaited the log: the payment may have been forgotten meanwhile.
+    if (!this.#accounts.has(paymentId)) this.#checkRoom(paymentId);
     return account;
   }
 
-  /** Stores (or refreshes) an account, then forgets the least recently used idle ones beyond the cap. */
+  /**
+   * Stores (or refreshes) an account after a change: an idle one joins the back of the retention
+   * queue. Then forgets what is due, and idle accounts beyond the cap, oldest idle first.
+   */
   keep(account: Account): void {
-    this.#accounts.delete(account.paymentId);
-    this.#accounts.set(account.paymentId, account);
-    if (this.#accounts.size <= this.#max) return;
-    for (const [id, a] of this.#accounts) {
-      if (this.#accounts.size <= this.#max) break;
-      if (a !== account && a.idle) this.#accounts.delete(id);
+    const id = account.paymentId;
+    this.#accounts.set(id, account);
+    this.#evicted.delete(id);
+    this.#idle.delete(id);
+    if (account.idle) {
+      account.idleSince = this.#clock.now();
+      this.#idle.set(id, account);
     }
+    this.sweep();
+  }
+
+  /**
+   * Forgets idle accounts whose retention has passed, then idle accounts beyond `maxPayments`.
+   * Costs what it forgets: the queue is in idle order, so it stops at the first one not due. A
+   * clock that went back only makes it forget later, never sooner.
+   */
+  sweep(): void {
+    const now = this.#clock.now();
+    for (const a of this.#idle.values()) {
+      if (a.idleSince + this.#retention > now || !this.#forget(a, now)) break;
+    }
+    if (this.#accounts.size <= this.#max) return;
+    for (const a of this.#idle.values()) {
+      if (this.#accounts.size <= this.#max || !this.#forget(a, now)) break;
+    }
+  }
+
+  /** Refuses a payment the book forgot without a way back, or one it has no room for. */
+  #checkRoom(paymentId: string): void {
+    const at = this.#evicted.get(paymentId);
+    if (at !== undefined) {
+      throw new BursarError(
+        ProtectErrorCode.REFUND_HISTORY_EVICTED,
+        `The refund history of payment ${paymentId} was evicted and no provenance log holds all of it; refusing rather than risking a second refund`,
+        { status: 409, details: { paymentId, evictedAt: at } },
+      );
+    }
+    if (this.#accounts.size < this.#max) return;
+    const first = this.#idle.values().next();
+    // Accounts in flight may exceed the cap (they are current work, not history); idle ones left
+    // above it are there because forgetting them would lose refunds nothing else remembers.
+    if (!first.done && !this.#forgettable(first.value)) {
+      throw new BursarError(
+        ProtectErrorCode.REFUND_BOOK_FULL,
+        `The refund book holds ${this.#accounts.size} payments and cannot forget any without losing refund history; give it a provenance log or raise maxPayments / maxEvicted`,
+        { status: 503, details: { paymentId, maxPayments: this.#max, maxEvicted: this.#maxEvicted } },
+      );
+    }
+  }
+
+  /** Whether the log can give the account back (or there is nothing to lose). */
+  #rebuildable(a: Account): boolean {
+    return (this.provenance !== undefined && !a.unlogged) || a.refunded().isZero();
+  }
+
+  #forgettable(a: Account): boolean {
+    return this.#rebuildable(a) || this.#evicted.size < this.#maxEvicted;
+  }
+
+  #forget(a: Account, now: number): boolean {
+    if (!this.#rebuildable(a)) {
+      if (this.#evicted.size >= this.#maxEvicted) return false;
+      this.#evicted.set(a.paymentId, now);
+    }
+    this.#accounts.delete(a.paymentId);
+    this.#idle.delete(a.paymentId);
+    return true;
   }
 }
 
@@ -311,9 +433,14 @@ export function ledgerOf(book: RefundBook): Ledger {
  * recoveries of undelivered payments. Nothing is refunded beyond what settled. Changes to one
  * payment are serialised.
  *
- * Memory: at most `maxPayments` payments (default 100,000). Beyond that, the least recently
- * changed payment with nothing in flight is forgotten; with a provenance log its refunds are read
- * back from the log when it comes up again, without one it starts over (as after a restart).
+ * Memory: a payment with nothing in flight is forgotten `resolvedRetentionMs` (default 30 days)
+ * after its last change, or earlier beyond `maxPayments` (default 100,000), longest idle first;
+ * payments in flight are never forgotten. When the provenance log holds all of a forgotten
+ * payment's refunds, they are read back from it when the payment comes up again. Otherwise (no
+ * log, or refunds recorded elsewhere) a forgotten payment with refunds is remembered as evicted,
+ * and every later refund of it is refused with `ERR_BURSAR_REFUND_HISTORY_EVICTED` (fail closed);
+ * once `maxEvicted` are remembered and nothing more can be forgotten, new payments are refused
+ * with `ERR_BURSAR_REFUND_BOOK_FULL`.
  *
  * @example
  * const refunds = new RefundBook({ provenance: log });
@@ -326,7 +453,12 @@ export class RefundBook {
 
   constructor(options: RefundBookOptions = {}) {
     const o = parseOptions('RefundBook', Options, options);
-    this.#ledger = new Ledger(o.provenance, o.maxPayments ?? 100_000);
+    this.#ledger = new Ledger(o.provenance, {
+      maxPayments: o.maxPayments ?? 100_000,
+      resolvedRetentionMs: o.resolvedRetentionMs ?? DEFAULT_RESOLVED_RETENTION_MS,
+      maxEvicted: o.maxEvicted ?? 1_000_000,
+      clock: o.clock ?? systemClock,
+    });
     LEDGERS.set(this, this.#ledger);
   }
 
@@ -335,13 +467,34 @@ export class RefundBook {
     return this.#ledger.provenance;
   }
 
-  /** How many payments the book holds. */
+  /** How many payments the book holds (forgetting those that are due first). */
   get size(): number {
+    this.#ledger.sweep();
     return this.#ledger.size;
   }
 
-  /** One payment's ledger, or undefined when the book does not hold it. */
+  /** How many forgotten payments are remembered as evicted (refunds of them are refused). */
+  get evictedCount(): number {
+    this.#ledger.sweep();
+    return this.#ledger.evictedCount;
+  }
+
+  /**
+   * One payment's ledger, or undefined when the book does not hold it: never stated, or
+   * forgotten after its retention ({@link isEvicted} tells the second kind apart when the log
+   * cannot give it back; with such a log the next call on the payment reads it back).
+   */
   get(paymentId: string): PaymentRefunds | undefined {
+    this.#ledger.sweep();
     return this.#ledger.peek(paymentId)?.snapshot();
+  }
+
+  /**
+   * True when the payment's ledger was forgotten and no provenance log holds all of it: every
+   * later dispute, refund or recovery of it is refused with `ERR_BURSAR_REFUND_HISTORY_EVICTED`.
+   */
+  isEvicted(paymentId: string): boolean {
+    this.#ledger.sweep();
+    return this.#ledger.evictedAt(paymentId) !== undefined;
   }
 }
