@@ -11,8 +11,8 @@ import {
 } from '@x402/core/types';
 import { z } from 'zod';
 import { CircuitBreaker, type CircuitSnapshot, FailureRateOptions } from '../breaker/circuit-breaker.js';
+import { DeadlineQueue } from '../internal/deadline-queue.js';
 import { clockSchema, eventSinkSchema, fn, parseOptions } from '../internal/options.js';
-import { withTimeout } from '../internal/timeout.js';
 import {
   classifyFacilitatorError,
   classifyFacilitatorResult,
@@ -200,31 +200,33 @@ export function guardFacilitator(
     );
   }
 
-  // Made once: a call only needs them when it times out.
-  const timeoutError = {
-    verify: () => new FacilitatorTimeoutError('verify', timeouts.verify),
-    settle: () => new FacilitatorTimeoutError('settle', timeouts.settle),
-    supported: () => new FacilitatorTimeoutError('supported', timeouts.supported),
+  // One deadline queue (and so one timer) per operation: every call of it has the same duration.
+  const deadlines = {
+    verify: new DeadlineQueue(timeouts.verify, () => new FacilitatorTimeoutError('verify', timeouts.verify)),
+    settle: new DeadlineQueue(timeouts.settle, () => new FacilitatorTimeoutError('settle', timeouts.settle)),
+    supported: new DeadlineQueue(
+      timeouts.supported,
+      () => new FacilitatorTimeoutError('supported', timeouts.supported),
+    ),
   };
+  // The facilitator that verified a payload matters only when there is more than one.
+  const sticky = slots.length > 1;
 
   async function verify(payload: PaymentPayload, requirements: PaymentRequirements): Promise<VerifyResponse> {
     const order = candidates(payload.x402Version, requirements.network, requirements.scheme);
     let lastError: unknown;
     let faultAnswer: { result: VerifyResponse; slot: Slot } | undefined;
-    const skipped: Slot[] = [];
+    let skipped: Slot[] | undefined;
     for (const slot of order) {
       const permit = slot.breaker.tryAcquire();
       if (!permit) {
+        skipped ??= [];
         skipped.push(slot);
         continue;
       }
       let result: VerifyResponse;
       try {
-        result = await withTimeout(
-          slot.client.verify(payload, requirements),
-          timeouts.verify,
-          timeoutError.verify,
-        );
+        result = await deadlines.verify.run(slot.client.verify(payload, requirements));
       } catch (error) {
         const c = classifyFacilitatorError('verify', error, isFault);
         if (c.facilitatorFault) permit.failure(c.cause);
@@ -241,36 +243,35 @@ export function guardFacilitator(
       }
       permit.success();
       tagFacilitatorResult(result, slot.name);
-      verifiedBy.set(payload, slot);
+      if (sticky) verifiedBy.set(payload, slot);
       return result;
     }
     if (faultAnswer) {
       tagFacilitatorResult(faultAnswer.result, faultAnswer.slot.name);
       return faultAnswer.result;
     }
-    throw lastError ?? unavailable('verify', skipped);
+    throw lastError ?? unavailable('verify', skipped ?? []);
   }
 
   async function settle(payload: PaymentPayload, requirements: PaymentRequirements): Promise<SettleResponse> {
     const routed = candidates(payload.x402Version, requirements.network, requirements.scheme);
-    const sticky = verifiedBy.get(payload);
+    const verifier = sticky ? verifiedBy.get(payload) : undefined;
     const order =
-      sticky === undefined || sticky === routed[0] ? routed : [sticky, ...routed.filter((s) => s !== sticky)];
+      verifier === undefined || verifier === routed[0]
+        ? routed
+        : [verifier, ...routed.filter((s) => s !== verifier)];
     let lastError: unknown;
-    const skipped: Slot[] = [];
+    let skipped: Slot[] | undefined;
     for (const slot of order) {
       const permit = slot.breaker.tryAcquire();
       if (!permit) {
+        skipped ??= [];
         skipped.push(slot);
         continue;
       }
       let result: SettleResponse;
       try {
-        result = await withTimeout(
-          slot.client.settle(payload, requirements),
-          timeouts.settle,
-          timeoutError.settle,
-        );
+        result = await deadlines.settle.run(slot.client.settle(payload, requirements));
       } catch (error) {
         const c = classifyFacilitatorError('settle', error, isFault);
         if (c.facilitatorFault) permit.failure(c.cause);
@@ -286,7 +287,7 @@ export function guardFacilitator(
       tagFacilitatorResult(result, slot.name);
       return result;
     }
-    throw lastError ?? unavailable('settle', skipped);
+    throw lastError ?? unavailable('settle', skipped ?? []);
   }
 
   async function getSupported(): Promise<SupportedResponse> {
@@ -295,11 +296,7 @@ export function guardFacilitator(
         const permit = slot.breaker.tryAcquire();
         if (!permit) return { slot, error: unavailable('supported', [slot]) as unknown };
         try {
-          const value = await withTimeout(
-            slot.client.getSupported(),
-            timeouts.supported,
-            timeoutError.supported,
-          );
+          const value = await deadlines.supported.run(slot.client.getSupported());
           permit.success();
           slot.kinds = value.kinds.map((k) => ({ ...k }));
           return { slot, value };

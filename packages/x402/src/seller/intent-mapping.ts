@@ -82,8 +82,13 @@ export function isEvmNetwork(network: string): boolean {
 
 /** The default agent id: the payer address (lower-cased on EVM networks, where case means nothing). */
 export function defaultAgent(ctx: X402PaymentContext): string | undefined {
-  if (!ctx.payer) return undefined;
-  return isEvmNetwork(ctx.requirements.network) ? ctx.payer.toLowerCase() : ctx.payer;
+  return agentOfPayer(ctx.requirements.network, ctx.payer);
+}
+
+/** {@link defaultAgent} of a payer on a network. */
+export function agentOfPayer(network: string, payer: string | undefined): string | undefined {
+  if (!payer) return undefined;
+  return isEvmNetwork(network) ? payer.toLowerCase() : payer;
 }
 
 /** What resolvers see: the hook's context, with the payer when it is known. */

@@ -103,4 +103,48 @@ describe('PaymentBook', () => {
     expect(book.get('d')).toBeUndefined();
     expect(book.get('a')).toBe(a);
   });
+
+  it('holds() is true exactly while the book keeps that entry for its id (in order or pending)', () => {
+    const book = new PaymentBook({ maxEntries: 1, retentionMs: 100, activeTtlMs: 100 });
+    const a = entry('a', 'settled', 'ha');
+    expect(book.holds(a)).toBe(false);
+    book.touch(a, 0);
+    expect(book.holds(a)).toBe(true);
+    a.state = 'pending_reconciliation';
+    book.touch(a, 1);
+    expect(book.holds(a)).toBe(true);
+    expect(book.find('sha256:ha', 'ha')).toBe(a);
+    a.state = 'settled';
+    book.touch(a, 2);
+    expect(book.holds(a)).toBe(true);
+    // A second entry under the same id takes its place (callers look up first; the book stays one per id).
+    const twin = entry('a', 'settled', 'ha');
+    book.touch(twin, 3);
+    expect(book.holds(a)).toBe(false);
+    expect(book.holds(twin)).toBe(true);
+    expect(book.get('a')).toBe(twin);
+    expect(book.size).toBe(1);
+    // Forgotten (time): no longer held, and touching it again brings it back as a new entry.
+    book.touch(entry('b'), 200);
+    expect(book.holds(twin)).toBe(false);
+    expect(book.find('a', 'ha')).toBeUndefined();
+    book.touch(twin, 201);
+    expect(book.holds(twin)).toBe(true);
+    expect(book.find('x', 'ha')).toBe(twin);
+  });
+
+  it('rekey moves the signed-payload alias at once for a held entry', () => {
+    const book = new PaymentBook({ maxEntries: 10, retentionMs: 1000, activeTtlMs: 1000 });
+    const e = entry('pid:a', 'held', 'hash-1');
+    book.touch(e, 0);
+    book.rekey(e, 'hash-2');
+    expect(book.find('sha256:hash-1', 'hash-1')).toBeUndefined();
+    expect(book.find('sha256:hash-2', 'hash-2')).toBe(e);
+    // Not held: the alias waits for the touch that adds it.
+    const f = entry('pid:f', 'held', 'hash-3');
+    book.rekey(f, 'hash-4');
+    expect(book.find('x', 'hash-4')).toBeUndefined();
+    book.touch(f, 1);
+    expect(book.find('x', 'hash-4')).toBe(f);
+  });
 });

@@ -83,6 +83,8 @@ export interface PaymentEntry {
   settledPhase?: string;
   failure?: string;
   updatedAt: number;
+  /** The book's list node of this entry while the book keeps it (the book's own field). */
+  bookNode?: BookNode | undefined;
 }
 
 /** Options of a {@link PaymentBook}. */
@@ -95,11 +97,14 @@ export interface PaymentBookOptions {
   activeTtlMs: number;
 }
 
-interface Node {
-  entry: PaymentEntry;
-  prev: Node | undefined;
-  next: Node | undefined;
+/** An entry's place in the book's last-touched order. */
+export interface BookNode {
+  readonly entry: PaymentEntry;
+  prev: BookNode | undefined;
+  next: BookNode | undefined;
 }
+
+type Node = BookNode;
 
 /**
  * The guard's memory of payments: bounded in size and time, so it does not grow with history.
@@ -141,31 +146,45 @@ export class PaymentBook {
     return pending ?? this.#nodes.get(paymentId)?.entry;
   }
 
+  /**
+   * True when `entry` is the book's entry for its payment id: then `get(entry.paymentId)` and
+   * `find(entry.paymentId, …)` return it. The book holds at most one entry per payment id.
+   */
+  holds(entry: PaymentEntry): boolean {
+    return (
+      entry.bookNode !== undefined || (this.#pending.size > 0 && this.#pending.get(entry.paymentId) === entry)
+    );
+  }
+
   /** Adds or refreshes an entry (moves it to the back of the order) and sweeps stale ones. */
   touch(entry: PaymentEntry, now: number): void {
     entry.updatedAt = now;
     const id = entry.paymentId;
     if (entry.state === 'pending_reconciliation') {
-      const node = this.#nodes.get(id);
+      const node = entry.bookNode ?? this.#nodes.get(id);
       if (node) this.#remove(node);
       this.#pending.set(id, entry);
+      this.#byPayload.set(entry.payloadHash, id);
     } else {
-      if (this.#pending.size > 0) this.#pending.delete(id);
-      const node = this.#nodes.get(id);
+      const node = entry.bookNode;
       if (node) {
-        node.entry = entry;
-        // Moved within the list only: the map keeps its key (a delete + set per touch costs).
+        // Already in the order: moved within the list only, no map is touched.
         if (node !== this.#tail) {
           this.#unlink(node);
           this.#append(node);
         }
       } else {
+        if (this.#pending.size > 0) this.#pending.delete(id);
+        // Another entry under this id (not expected: callers look an id up before creating one).
+        const other = this.#nodes.get(id);
+        if (other) this.#remove(other);
         const added: Node = { entry, prev: undefined, next: undefined };
+        entry.bookNode = added;
         this.#nodes.set(id, added);
         this.#append(added);
+        this.#byPayload.set(entry.payloadHash, id);
       }
     }
-    this.#byPayload.set(entry.payloadHash, id);
     this.#sweep(now, 4);
   }
 
@@ -174,6 +193,7 @@ export class PaymentBook {
     if (entry.payloadHash === payloadHash) return;
     if (this.#byPayload.get(entry.payloadHash) === entry.paymentId) this.#byPayload.delete(entry.payloadHash);
     entry.payloadHash = payloadHash;
+    if (this.holds(entry)) this.#byPayload.set(payloadHash, entry.paymentId);
   }
 
   /** Payments waiting for reconciliation, oldest first. */
@@ -203,15 +223,22 @@ export class PaymentBook {
   /** Forgets a node: out of the order and out of the map. */
   #remove(node: Node): void {
     this.#unlink(node);
-    this.#nodes.delete(node.entry.paymentId);
+    const e = node.entry;
+    e.bookNode = undefined;
+    // The book keeps one node per payment id, so the id's node is this one.
+    this.#nodes.delete(e.paymentId);
   }
 
   /** Drops stale entries from the front; `limit` bounds the work of one call. */
   #sweep(now: number, limit: number): void {
+    const o = this.#o;
+    const soonest = Math.min(o.activeTtlMs, o.retentionMs);
     for (let i = 0; i < limit; i++) {
       const node = this.#head;
       if (!node) return;
       const e = node.entry;
+      // The usual case, decided without looking at the state: the oldest entry is fresh.
+      if (now - e.updatedAt < soonest && this.#nodes.size <= o.maxEntries) return;
       const active = ACTIVE.has(e.state);
       const expired = now - e.updatedAt >= (active ? this.#o.activeTtlMs : this.#o.retentionMs);
       const over = this.#nodes.size > this.#o.maxEntries && !active;

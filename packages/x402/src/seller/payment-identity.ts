@@ -32,16 +32,21 @@ export function explicitPaymentId(payload: DeepReadonly<PaymentPayload>): string
  * same signature does not make it a new payment.
  */
 export function paymentIdentity(payload: DeepReadonly<PaymentPayload>): PaymentIdentity {
-  const payloadHash = fastCanonicalHash({
+  const payloadHash = payloadHashOf(payload);
+  const id = explicitPaymentId(payload);
+  return id
+    ? { paymentId: `pid:${id}`, payloadHash, explicit: true }
+    : { paymentId: `sha256:${payloadHash}`, payloadHash, explicit: false };
+}
+
+/** {@link PaymentIdentity.payloadHash} of a payload (what the buyer signed, and where it applies). */
+export function payloadHashOf(payload: DeepReadonly<PaymentPayload>): string {
+  return fastCanonicalHash({
     v: payload.x402Version,
     scheme: payload.accepted?.scheme,
     network: payload.accepted?.network,
     payload: payload.payload,
   });
-  const id = explicitPaymentId(payload);
-  return id
-    ? { paymentId: `pid:${id}`, payloadHash, explicit: true }
-    : { paymentId: `sha256:${payloadHash}`, payloadHash, explicit: false };
 }
 
 function norm(network: string, value: string): string {

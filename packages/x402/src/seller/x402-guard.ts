@@ -44,8 +44,8 @@ import { facilitatorResultOrigin } from '../facilitator/result-origin.js';
 import { Effects } from '../internal/effects.js';
 import { parseOptions } from '../internal/options.js';
 import {
+  agentOfPayer,
   buildIntent,
-  defaultAgent,
   defaultPayer,
   defaultResource,
   isEvmNetwork,
@@ -57,7 +57,12 @@ import {
   type X402PaymentContext,
 } from './intent-mapping.js';
 import { PaymentBook, type PaymentEntry, type PaymentState } from './payment-book.js';
-import { type PaymentIdentity, paymentIdentity, paymentTermsKey } from './payment-identity.js';
+import {
+  explicitPaymentId,
+  type PaymentIdentity,
+  payloadHashOf,
+  paymentTermsKey,
+} from './payment-identity.js';
 import type { X402PolicyEngine } from './ports.js';
 import { X402GuardOptions } from './x402-guard-options.js';
 
@@ -139,6 +144,15 @@ const abort = (reason: string, message?: string): Abort => ({
 const GUARDED = Symbol.for('bursar.x402.guarded');
 
 type MaybePromise<T> = T | Promise<T>;
+/** What the guard's steps read of a hook's context (every x402 hook context has these). */
+type HookContext = Omit<X402PaymentContext, 'payer'>;
+
+/** One request's view of its payment: its identity (computed once) and the payment it claimed. */
+interface PaymentRequest extends PaymentIdentity {
+  /** The payment this request claimed, and at which attempt: only that request moves it on. */
+  entry: PaymentEntry | undefined;
+  attempt: number;
+}
 type FactsResult = MapResult<PaymentFacts>;
 type IntentResult = { ok: true; value: IntentInput } | { ok: false; abort: Abort };
 
@@ -173,10 +187,7 @@ export class X402Guard {
    * Per request (keyed by its payload object): the payment's identity, computed once, and the
    * payment it drives. Only the request that claimed a payment may move its state.
    */
-  readonly #requests = new WeakMap<
-    object,
-    { id: PaymentIdentity; entry: PaymentEntry | undefined; attempt: number }
-  >();
+  readonly #requests = new WeakMap<object, PaymentRequest>();
   #observing = false;
   /** Payments a `reconcile()` call is resolving right now (a concurrent second call is refused). */
   readonly #reconciling = new Set<string>();
@@ -185,6 +196,8 @@ export class X402Guard {
    * `evaluate` before verification, and the hold is placed only after it (an authenticated payer).
    */
   readonly #evaluates: boolean;
+  /** The last requirement amount mapped (see {@link #amountOf}). */
+  #lastAmount: { atomic: string; mapped: MapResult<MappedAmount> & { ok: true } } | undefined;
 
   constructor(options: X402GuardOptions) {
     this.#o = parseOptions(X402GuardOptions, options, 'createX402Guard');
@@ -221,34 +234,15 @@ export class X402Guard {
       );
     }
     Object.defineProperty(server, GUARDED, { value: true });
-    // Each hook body is wrapped so it never throws: a throwing x402 hook fails open. The bodies
-    // are async methods, which never throw synchronously, so a rejection handler catches every
-    // failure (and, unlike an async wrapper, adds no frame to every paid request).
-    server.onBeforeVerify((ctx) =>
-      this.#beforeVerify(ctx).catch((error: unknown) => this.#hookFailed('beforeVerify', ctx, error, true)),
-    );
-    server.onAfterVerify((ctx) =>
-      this.#afterVerify(ctx).catch((error: unknown) => this.#hookFailed('afterVerify', ctx, error, true)),
-    );
-    server.onVerifyFailure((ctx) =>
-      this.#verifyFailure(ctx).catch((error: unknown) =>
-        this.#hookFailedQuietly('verifyFailure', ctx, error),
-      ),
-    );
-    server.onBeforeSettle((ctx) =>
-      this.#beforeSettle(ctx).catch((error: unknown) => this.#hookFailed('beforeSettle', ctx, error, true)),
-    );
-    server.onAfterSettle((ctx) =>
-      this.#afterSettle(ctx).catch((error: unknown) => this.#hookFailedQuietly('afterSettle', ctx, error)),
-    );
-    server.onSettleFailure((ctx) =>
-      this.#settleFailure(ctx).catch((error: unknown) =>
-        this.#hookFailedQuietly('settleFailure', ctx, error),
-      ),
-    );
-    server.onVerifiedPaymentCanceled((ctx) =>
-      this.#canceled(ctx).catch((error: unknown) => this.#hookFailedQuietly('paymentCanceled', ctx, error)),
-    );
+    // No hook throws (a throwing x402 hook fails open): each hook method catches every failure
+    // of its own body (an async method with one try/catch: no wrapper promise or closure per call).
+    server.onBeforeVerify((ctx) => this.#beforeVerify(ctx));
+    server.onAfterVerify((ctx) => this.#afterVerify(ctx));
+    server.onVerifyFailure((ctx) => this.#verifyFailure(ctx));
+    server.onBeforeSettle((ctx) => this.#beforeSettle(ctx));
+    server.onAfterSettle((ctx) => this.#afterSettle(ctx));
+    server.onSettleFailure((ctx) => this.#settleFailure(ctx));
+    server.onVerifiedPaymentCanceled((ctx) => this.#canceled(ctx));
     if (this.#o.observeResults) this.#observe(server);
     return this;
   }
@@ -327,269 +321,303 @@ export class X402Guard {
   // ------------------------------------------------------------------ hooks
 
   async #beforeVerify(ctx: VerifyContext): Promise<Abort | undefined> {
-    const id = this.#identity(ctx.paymentPayload);
-    const payer = this.#payerOf(ctx.paymentPayload);
-    // Terms matter only for an explicit payment id: a payload hash already covers what was signed.
-    const terms = id.explicit ? paymentTermsKey(ctx.requirements, payer) : '';
-    const found = this.#book.find(id.paymentId, id.payloadHash);
-    if (found) {
-      if (id.explicit && found.termsKey !== terms) {
-        return this.#blocked(
-          found,
-          X402Reason.IDEMPOTENCY_CONFLICT,
-          'this payment id was used with other terms',
-        );
+    try {
+      const id = this.#identity(ctx.paymentPayload);
+      const payer = this.#payerOf(ctx.paymentPayload);
+      // Terms matter only for an explicit payment id: a payload hash already covers what was signed.
+      const terms = id.explicit ? paymentTermsKey(ctx.requirements, payer) : '';
+      const found = this.#entryOf(id);
+      if (found) {
+        if (id.explicit && found.termsKey !== terms) {
+          return this.#blocked(
+            found,
+            X402Reason.IDEMPOTENCY_CONFLICT,
+            'this payment id was used with other terms',
+          );
+        }
+        const refusal = this.#refusalFor(found);
+        if (refusal) return refusal;
       }
-      const refusal = this.#refusalFor(found);
-      if (refusal) return refusal;
+      // Claim the payment synchronously, before any await: a concurrent duplicate sees it.
+      const entry = found ?? this.#newEntry(id, ctx.requirements, terms);
+      entry.state = 'authorizing';
+      entry.attempt++;
+      this.#book.rekey(entry, id.payloadHash);
+      entry.termsKey = terms;
+      this.#claim(id, entry);
+      this.#book.touch(entry, this.#clock.now());
+      // The payer (and so the default agent) is what the payload claims, not yet authenticated:
+      // with an engine that can evaluate, nothing with side effects (hold, strike) happens here.
+      // Awaited here, so this hook's catch sees its failures.
+      return await (this.#evaluates
+        ? this.#evaluate(entry, ctx, payer)
+        : this.#authorize(entry, ctx, payer, 'before_verify'));
+    } catch (error) {
+      return this.#hookFailed('beforeVerify', ctx, error, true);
     }
-    // Claim the payment synchronously, before any await: a concurrent duplicate sees it.
-    const entry = found ?? this.#newEntry(id, ctx.requirements, terms);
-    entry.state = 'authorizing';
-    entry.attempt++;
-    this.#book.rekey(entry, id.payloadHash);
-    entry.termsKey = terms;
-    this.#claim(ctx.paymentPayload, entry);
-    this.#book.touch(entry, this.#clock.now());
-    const pctx = withPayer(ctx, payer);
-    // The payer (and so the default agent) is what the payload claims, not yet authenticated:
-    // with an engine that can evaluate, nothing with side effects (hold, strike) happens here.
-    return this.#evaluates ? this.#evaluate(entry, pctx) : this.#authorize(entry, pctx, 'before_verify');
   }
 
   async #afterVerify(ctx: VerifyResultContext): Promise<Abort | undefined> {
-    const id = this.#identity(ctx.paymentPayload);
-    const entry = this.#book.find(id.paymentId, id.payloadHash);
-    const origin = facilitatorResultOrigin(ctx.result);
-    const owned = entry !== undefined && this.#owns(ctx.paymentPayload, entry);
-    if (!ctx.result.isValid) {
-      if (entry && owned && (entry.state === 'held' || entry.state === 'evaluated')) {
-        await this.#release(entry, X402Reason.VERIFY_INVALID, ctx.result.invalidReason ?? 'invalid');
+    try {
+      const id = this.#identity(ctx.paymentPayload);
+      const entry = this.#entryOf(id);
+      const origin = facilitatorResultOrigin(ctx.result);
+      const owned = entry !== undefined && this.#owns(id, entry);
+      if (!ctx.result.isValid) {
+        if (entry && owned && (entry.state === 'held' || entry.state === 'evaluated')) {
+          await this.#release(entry, X402Reason.VERIFY_INVALID, ctx.result.invalidReason ?? 'invalid');
+        }
+        return;
       }
-      return;
-    }
-    if (entry && !owned && entry.state !== 'released' && entry.state !== 'denied') {
-      return this.#refusalFor(entry);
-    }
-    if (entry?.state === 'evaluated') {
-      // The facilitator verified the payment: its payer is authenticated. Now hold, atomically,
-      // before anything can settle; a payment the budget no longer covers is refused here.
-      entry.state = 'authorizing';
-      this.#book.touch(entry, this.#clock.now());
-      const refused = await this.#holdFor(entry, 'after_verify');
-      if (refused) return refused;
-      entry.state = 'verified';
-      entry.verifySource = origin ? 'facilitator' : 'unattributed';
-      if (origin) entry.facilitator = origin;
-      this.#book.touch(entry, this.#clock.now());
-      return;
-    }
-    if (entry?.state === 'held') {
-      entry.state = 'verified';
-      entry.verifySource = origin ? 'facilitator' : 'unattributed';
-      if (origin) entry.facilitator = origin;
-      this.#book.touch(entry, this.#clock.now());
-      return;
-    }
-    if (entry && entry.state !== 'released' && entry.state !== 'denied') {
-      const refusal = this.#refusalFor(entry);
-      return refusal ?? undefined;
-    }
-    // A valid result our beforeVerify never held for: an earlier hook skipped verification, or
-    // another hook recovered a failed verify after we released. Authorize now.
-    const source = entry?.failure === X402Reason.VERIFY_ERROR ? 'hook:recovered' : 'hook:skipped';
-    const payer = this.#payerOf(ctx.paymentPayload) ?? ctx.result.payer;
-    const claimed =
-      entry ??
-      this.#newEntry(id, ctx.requirements, id.explicit ? paymentTermsKey(ctx.requirements, payer) : '');
-    claimed.state = 'authorizing';
-    claimed.attempt++;
-    this.#claim(ctx.paymentPayload, claimed);
-    this.#book.touch(claimed, this.#clock.now());
-    const result = await this.#authorize(claimed, withPayer(ctx, payer), source);
-    if (!result && (claimed.state as PaymentState) === 'held') {
-      claimed.state = 'verified';
+      if (entry && !owned && entry.state !== 'released' && entry.state !== 'denied') {
+        return this.#refusalFor(entry);
+      }
+      if (entry?.state === 'evaluated') {
+        // The facilitator verified the payment: its payer is authenticated. Now hold, atomically,
+        // before anything can settle; a payment the budget no longer covers is refused here.
+        entry.state = 'authorizing';
+        this.#book.touch(entry, this.#clock.now());
+        const refused = await this.#holdFor(entry, 'after_verify');
+        if (refused) return refused;
+        entry.state = 'verified';
+        entry.verifySource = origin ? 'facilitator' : 'unattributed';
+        if (origin) entry.facilitator = origin;
+        this.#book.touch(entry, this.#clock.now());
+        return;
+      }
+      if (entry?.state === 'held') {
+        entry.state = 'verified';
+        entry.verifySource = origin ? 'facilitator' : 'unattributed';
+        if (origin) entry.facilitator = origin;
+        this.#book.touch(entry, this.#clock.now());
+        return;
+      }
+      if (entry && entry.state !== 'released' && entry.state !== 'denied') {
+        const refusal = this.#refusalFor(entry);
+        return refusal ?? undefined;
+      }
+      // A valid result our beforeVerify never held for: an earlier hook skipped verification, or
+      // another hook recovered a failed verify after we released. Authorize now.
+      const source = entry?.failure === X402Reason.VERIFY_ERROR ? 'hook:recovered' : 'hook:skipped';
+      const payer = this.#payerOf(ctx.paymentPayload) ?? ctx.result.payer;
+      const claimed =
+        entry ??
+        this.#newEntry(id, ctx.requirements, id.explicit ? paymentTermsKey(ctx.requirements, payer) : '');
+      claimed.state = 'authorizing';
+      claimed.attempt++;
+      this.#claim(id, claimed);
       this.#book.touch(claimed, this.#clock.now());
+      const result = await this.#authorize(claimed, ctx, payer, source);
+      if (!result && (claimed.state as PaymentState) === 'held') {
+        claimed.state = 'verified';
+        this.#book.touch(claimed, this.#clock.now());
+      }
+      return result;
+    } catch (error) {
+      return this.#hookFailed('afterVerify', ctx, error, true);
     }
-    return result;
   }
 
   async #verifyFailure(ctx: VerifyFailureContext): Promise<void> {
-    const id = this.#identity(ctx.paymentPayload);
-    const entry = this.#book.find(id.paymentId, id.payloadHash);
-    if ((entry?.state === 'held' || entry?.state === 'evaluated') && this.#owns(ctx.paymentPayload, entry)) {
-      // A verify never moves money: the hold (if any) goes back. A hook that recovers the verify makes
-      // afterVerify authorize again.
-      const c = classifyFacilitatorError('verify', ctx.error);
-      await this.#release(entry, X402Reason.VERIFY_ERROR, c.cause);
+    try {
+      const id = this.#identity(ctx.paymentPayload);
+      const entry = this.#entryOf(id);
+      if ((entry?.state === 'held' || entry?.state === 'evaluated') && this.#owns(id, entry)) {
+        // A verify never moves money: the hold (if any) goes back. A hook that recovers the verify makes
+        // afterVerify authorize again.
+        const c = classifyFacilitatorError('verify', ctx.error);
+        await this.#release(entry, X402Reason.VERIFY_ERROR, c.cause);
+      }
+    } catch (error) {
+      await this.#hookFailed('verifyFailure', ctx, error, false);
     }
   }
 
   async #beforeSettle(ctx: SettleContext): Promise<Abort | undefined> {
-    if (ctx.phase === 'cancel') return;
-    const id = this.#identity(ctx.paymentPayload);
-    let entry = this.#book.find(id.paymentId, id.payloadHash);
-    if (!entry) {
-      // Settling a payment no guard hook saw (verification skipped by another hook): authorize now.
-      const payer = this.#payerOf(ctx.paymentPayload);
-      entry = this.#newEntry(
-        id,
-        ctx.requirements,
-        id.explicit ? paymentTermsKey(ctx.requirements, payer) : '',
-      );
-      entry.state = 'authorizing';
-      entry.attempt++;
-      this.#claim(ctx.paymentPayload, entry);
-      this.#book.touch(entry, this.#clock.now());
-      const refused = await this.#authorize(entry, withPayer(ctx, payer), 'hook:skipped');
-      if (refused) return refused;
-    }
-    if (entry.state === 'settled') {
-      if (entry.settledPhase !== ctx.phase) return; // a later phase of a multi-settle flow
-      return this.#blocked(entry, X402Reason.REPLAY, 'this payment was already settled');
-    }
-    if (entry.state === 'released' || entry.state === 'denied') {
-      return this.#blocked(entry, X402Reason.HOLD_MISSING, `no active hold: the payment was ${entry.state}`);
-    }
-    if (entry.state === 'evaluated') {
-      // Settling without a verify step (an upfront flow; no afterVerify ran): the settlement is
-      // what authenticates the payer, and nothing may move without a hold. Hold now.
-      if (!this.#owns(ctx.paymentPayload, entry)) return this.#refusalFor(entry);
-      entry.state = 'authorizing';
-      this.#book.touch(entry, this.#clock.now());
-      const refused = await this.#holdFor(entry, 'before_settle');
-      if (refused) return refused;
-    }
-    if (entry.state !== 'held' && entry.state !== 'verified') {
-      return this.#refusalFor(entry) ?? abort(X402Reason.IN_PROGRESS);
-    }
-    const req = ctx.requirements;
-    const n = req.network;
-    const evm = isEvmNetwork(n);
-    const sameTerms =
-      n === entry.network &&
-      req.scheme === entry.scheme &&
-      sameAddress(evm, req.asset, entry.asset) &&
-      sameAddress(evm, req.payTo, entry.payTo);
-    let within = false;
-    if (sameTerms && entry.money && /^\d+$/.test(req.amount) && req.amount.length <= 80) {
-      within = BigInt(req.amount) <= entry.money.minor;
-    }
-    if (!sameTerms || !within) {
-      return this.#blocked(
-        entry,
-        X402Reason.HOLD_MISMATCH,
-        `settle asks for ${req.amount} of ${req.asset} to ${req.payTo} on ${n}; authorized ${entry.money?.toAtomicString() ?? '?'} of ${entry.asset} to ${entry.payTo}`,
-      );
-    }
-    // Claim the settle synchronously, then check the engine still holds the budget.
-    entry.state = 'settling';
-    entry.settleAtomic = req.amount;
-    this.#claim(ctx.paymentPayload, entry);
-    this.#book.touch(entry, this.#clock.now());
-    if (entry.holdId && typeof this.#engine.getHold === 'function') {
-      const hold = await this.#engine.getHold(entry.holdId);
-      if (hold?.state !== 'held' || hold.expiresAt <= this.#clock.now()) {
-        const what = hold ? (hold.state === 'held' ? 'expired' : hold.state) : 'gone';
-        await this.#release(entry, X402Reason.HOLD_MISSING, `hold ${entry.holdId} is ${what}`);
+    try {
+      if (ctx.phase === 'cancel') return;
+      const id = this.#identity(ctx.paymentPayload);
+      let entry = this.#entryOf(id);
+      if (!entry) {
+        // Settling a payment no guard hook saw (verification skipped by another hook): authorize now.
+        const payer = this.#payerOf(ctx.paymentPayload);
+        entry = this.#newEntry(
+          id,
+          ctx.requirements,
+          id.explicit ? paymentTermsKey(ctx.requirements, payer) : '',
+        );
+        entry.state = 'authorizing';
+        entry.attempt++;
+        this.#claim(id, entry);
+        this.#book.touch(entry, this.#clock.now());
+        const refused = await this.#authorize(entry, ctx, payer, 'hook:skipped');
+        if (refused) return refused;
+      }
+      if (entry.state === 'settled') {
+        if (entry.settledPhase !== ctx.phase) return; // a later phase of a multi-settle flow
+        return this.#blocked(entry, X402Reason.REPLAY, 'this payment was already settled');
+      }
+      if (entry.state === 'released' || entry.state === 'denied') {
         return this.#blocked(
           entry,
           X402Reason.HOLD_MISSING,
-          `hold ${entry.holdId} is ${what}; nothing is settled without a hold`,
+          `no active hold: the payment was ${entry.state}`,
         );
       }
+      if (entry.state === 'evaluated') {
+        // Settling without a verify step (an upfront flow; no afterVerify ran): the settlement is
+        // what authenticates the payer, and nothing may move without a hold. Hold now.
+        if (!this.#owns(id, entry)) return this.#refusalFor(entry);
+        entry.state = 'authorizing';
+        this.#book.touch(entry, this.#clock.now());
+        const refused = await this.#holdFor(entry, 'before_settle');
+        if (refused) return refused;
+      }
+      if (entry.state !== 'held' && entry.state !== 'verified') {
+        return this.#refusalFor(entry) ?? abort(X402Reason.IN_PROGRESS);
+      }
+      const req = ctx.requirements;
+      const n = req.network;
+      const evm = isEvmNetwork(n);
+      const sameTerms =
+        n === entry.network &&
+        req.scheme === entry.scheme &&
+        sameAddress(evm, req.asset, entry.asset) &&
+        sameAddress(evm, req.payTo, entry.payTo);
+      let within = false;
+      if (sameTerms && entry.money && /^\d+$/.test(req.amount) && req.amount.length <= 80) {
+        within = BigInt(req.amount) <= entry.money.minor;
+      }
+      if (!sameTerms || !within) {
+        return this.#blocked(
+          entry,
+          X402Reason.HOLD_MISMATCH,
+          `settle asks for ${req.amount} of ${req.asset} to ${req.payTo} on ${n}; authorized ${entry.money?.toAtomicString() ?? '?'} of ${entry.asset} to ${entry.payTo}`,
+        );
+      }
+      // Claim the settle synchronously, then check the engine still holds the budget.
+      entry.state = 'settling';
+      entry.settleAtomic = req.amount;
+      this.#claim(id, entry);
+      this.#book.touch(entry, this.#clock.now());
+      if (entry.holdId && typeof this.#engine.getHold === 'function') {
+        const hold = await this.#engine.getHold(entry.holdId);
+        if (hold?.state !== 'held' || hold.expiresAt <= this.#clock.now()) {
+          const what = hold ? (hold.state === 'held' ? 'expired' : hold.state) : 'gone';
+          await this.#release(entry, X402Reason.HOLD_MISSING, `hold ${entry.holdId} is ${what}`);
+          return this.#blocked(
+            entry,
+            X402Reason.HOLD_MISSING,
+            `hold ${entry.holdId} is ${what}; nothing is settled without a hold`,
+          );
+        }
+      }
+    } catch (error) {
+      return this.#hookFailed('beforeSettle', ctx, error, true);
     }
   }
 
   async #afterSettle(ctx: SettleResultContext): Promise<void> {
-    const id = this.#identity(ctx.paymentPayload);
-    const entry = this.#book.find(id.paymentId, id.payloadHash);
-    const origin = facilitatorResultOrigin(ctx.result);
-    if (ctx.phase === 'cancel') {
-      this.#record('x402.cancel_settled', entry, {
-        paymentId: id.paymentId,
-        transaction: ctx.result.transaction,
-        source: origin ? 'facilitator' : 'unattributed',
-      });
-      return;
-    }
-    const source = origin ? 'facilitator' : entry?.state === 'settling' ? 'unattributed' : 'hook:skipped';
-    const atomic = ctx.result.amount ?? ctx.requirements.amount;
-    if (!entry) {
-      await this.#untrackedSettlement(id, ctx, source, atomic);
-      return;
-    }
-    if (entry.state === 'settled') {
-      this.#record('x402.settled', entry, {
+    try {
+      const id = this.#identity(ctx.paymentPayload);
+      const entry = this.#entryOf(id);
+      const origin = facilitatorResultOrigin(ctx.result);
+      if (ctx.phase === 'cancel') {
+        this.#record('x402.cancel_settled', entry, {
+          paymentId: id.paymentId,
+          transaction: ctx.result.transaction,
+          source: origin ? 'facilitator' : 'unattributed',
+        });
+        return;
+      }
+      const source = origin ? 'facilitator' : entry?.state === 'settling' ? 'unattributed' : 'hook:skipped';
+      const atomic = ctx.result.amount ?? ctx.requirements.amount;
+      if (!entry) {
+        await this.#untrackedSettlement(id, ctx, source, atomic);
+        return;
+      }
+      if (entry.state === 'settled') {
+        this.#record('x402.settled', entry, {
+          source,
+          transaction: ctx.result.transaction,
+          phase: ctx.phase,
+          charged: false,
+          note: entry.settledPhase === ctx.phase ? 'duplicate settlement result' : 'later settle phase',
+        });
+        return;
+      }
+      await this.#settle(entry, {
+        atomic,
         source,
         transaction: ctx.result.transaction,
         phase: ctx.phase,
-        charged: false,
-        note: entry.settledPhase === ctx.phase ? 'duplicate settlement result' : 'later settle phase',
+        ...(origin ? { facilitator: origin } : {}),
       });
-      return;
+    } catch (error) {
+      await this.#hookFailed('afterSettle', ctx, error, false);
     }
-    await this.#settle(entry, {
-      atomic,
-      source,
-      transaction: ctx.result.transaction,
-      phase: ctx.phase,
-      ...(origin ? { facilitator: origin } : {}),
-    });
   }
 
   async #settleFailure(ctx: SettleFailureContext): Promise<void> {
-    const id = this.#identity(ctx.paymentPayload);
-    const entry = this.#book.find(id.paymentId, id.payloadHash);
-    if (
-      ctx.phase === 'cancel' ||
-      !entry ||
-      !this.#owns(ctx.paymentPayload, entry) ||
-      !['settling', 'held', 'verified'].includes(entry.state)
-    ) {
-      this.#record('x402.settle_failed', entry, {
-        paymentId: id.paymentId,
-        phase: ctx.phase,
-        error: ctx.error?.message,
-      });
-      return;
+    try {
+      const id = this.#identity(ctx.paymentPayload);
+      const entry = this.#entryOf(id);
+      if (
+        ctx.phase === 'cancel' ||
+        !entry ||
+        !this.#owns(id, entry) ||
+        !['settling', 'held', 'verified'].includes(entry.state)
+      ) {
+        this.#record('x402.settle_failed', entry, {
+          paymentId: id.paymentId,
+          phase: ctx.phase,
+          error: ctx.error?.message,
+        });
+        return;
+      }
+      const cause = classifyFacilitatorError('settle', ctx.error).cause;
+      const ambiguous = (this.#o.isAmbiguousSettleFailure ?? isAmbiguousSettleFailure)(ctx.error);
+      if (ambiguous) {
+        await this.#pendingReconciliation(entry, cause);
+        return;
+      }
+      if (this.#observing) {
+        // The final outcome is known when settlePayment returns: another hook may still recover it.
+        entry.state = 'settle_failed';
+        entry.failure = cause;
+        this.#book.touch(entry, this.#clock.now());
+        return;
+      }
+      await this.#release(entry, X402Reason.SETTLE_FAILED, cause);
+    } catch (error) {
+      await this.#hookFailed('settleFailure', ctx, error, false);
     }
-    const cause = classifyFacilitatorError('settle', ctx.error).cause;
-    const ambiguous = (this.#o.isAmbiguousSettleFailure ?? isAmbiguousSettleFailure)(ctx.error);
-    if (ambiguous) {
-      await this.#pendingReconciliation(entry, cause);
-      return;
-    }
-    if (this.#observing) {
-      // The final outcome is known when settlePayment returns: another hook may still recover it.
-      entry.state = 'settle_failed';
-      entry.failure = cause;
-      this.#book.touch(entry, this.#clock.now());
-      return;
-    }
-    await this.#release(entry, X402Reason.SETTLE_FAILED, cause);
   }
 
   async #canceled(ctx: VerifiedPaymentCanceledContext): Promise<void> {
-    const id = this.#identity(ctx.paymentPayload);
-    const entry = this.#book.find(id.paymentId, id.payloadHash);
-    if (!entry || !this.#owns(ctx.paymentPayload, entry)) return;
-    if (
-      entry.state === 'settled' ||
-      entry.state === 'pending_reconciliation' ||
-      entry.state === 'not_settled'
-    ) {
-      // Money already moved (an upfront settle): a refund, if any, is the scheme's settleOnCancel.
-      this.#record('x402.canceled_after_settlement', entry, { cancelReason: ctx.reason });
-      return;
-    }
-    if (
-      entry.state === 'held' ||
-      entry.state === 'verified' ||
-      entry.state === 'settling' ||
-      entry.state === 'evaluated'
-    ) {
-      await this.#release(entry, X402Reason.CANCELED, ctx.reason);
+    try {
+      const id = this.#identity(ctx.paymentPayload);
+      const entry = this.#entryOf(id);
+      if (!entry || !this.#owns(id, entry)) return;
+      if (
+        entry.state === 'settled' ||
+        entry.state === 'pending_reconciliation' ||
+        entry.state === 'not_settled'
+      ) {
+        // Money already moved (an upfront settle): a refund, if any, is the scheme's settleOnCancel.
+        this.#record('x402.canceled_after_settlement', entry, { cancelReason: ctx.reason });
+        return;
+      }
+      if (
+        entry.state === 'held' ||
+        entry.state === 'verified' ||
+        entry.state === 'settling' ||
+        entry.state === 'evaluated'
+      ) {
+        await this.#release(entry, X402Reason.CANCELED, ctx.reason);
+      }
+    } catch (error) {
+      await this.#hookFailed('paymentCanceled', ctx, error, false);
     }
   }
 
@@ -639,10 +667,10 @@ export class X402Guard {
 
   async #verifyEnded(payload: PaymentPayload, _valid: boolean, cause: string): Promise<void> {
     const id = this.#identity(payload);
-    const entry = this.#book.find(id.paymentId, id.payloadHash);
+    const entry = this.#entryOf(id);
     // Still held (or evaluated) after an invalid verify: a hook after ours aborted (no
     // afterVerify, no cancel).
-    if ((entry?.state === 'held' || entry?.state === 'evaluated') && this.#owns(payload, entry))
+    if ((entry?.state === 'held' || entry?.state === 'evaluated') && this.#owns(id, entry))
       await this.#release(entry, X402Reason.VERIFY_INVALID, cause);
   }
 
@@ -653,8 +681,8 @@ export class X402Guard {
     error: unknown,
   ): Promise<void> {
     const id = this.#identity(payload);
-    const entry = this.#book.find(id.paymentId, id.payloadHash);
-    if (!entry || !this.#owns(payload, entry)) return;
+    const entry = this.#entryOf(id);
+    if (!entry || !this.#owns(id, entry)) return;
     const open: PaymentState[] = ['settling', 'settle_failed', 'pending_reconciliation', 'held', 'verified'];
     if (result?.success) {
       if (open.includes(entry.state)) {
@@ -691,8 +719,12 @@ export class X402Guard {
    * is recorded here. A denial aborts with the policy's reason (the facilitator is never asked);
    * otherwise the entry is `evaluated` and the hold is placed once the payment is verified.
    */
-  async #evaluate(entry: PaymentEntry, ctx: X402PaymentContext): Promise<Abort | undefined> {
-    const mapped = this.#intentOf(entry, ctx);
+  async #evaluate(
+    entry: PaymentEntry,
+    ctx: HookContext,
+    payer: string | undefined,
+  ): Promise<Abort | undefined> {
+    const mapped = this.#intentOf(entry, ctx, payer);
     const intent = mapped instanceof Promise ? await mapped : mapped;
     if (!intent.ok) return intent.abort;
     // Kept before the call: when evaluate fails and failOpen is set, authorize still runs later.
@@ -727,14 +759,14 @@ export class X402Guard {
    * Maps a payment to its facts and intent (recorded on the entry), or a refusal. Synchronous
    * unless `resolveAgent` returns a promise: the default mapping adds no await to a request.
    */
-  #intentOf(entry: PaymentEntry, ctx: X402PaymentContext): MaybePromise<IntentResult> {
-    const facts = this.#facts(ctx);
+  #intentOf(entry: PaymentEntry, ctx: HookContext, payer: string | undefined): MaybePromise<IntentResult> {
+    const facts = this.#facts(ctx, payer);
     return facts instanceof Promise
       ? facts.then((f) => this.#intentFrom(entry, ctx, f))
       : this.#intentFrom(entry, ctx, facts);
   }
 
-  #intentFrom(entry: PaymentEntry, ctx: X402PaymentContext, facts: FactsResult): IntentResult {
+  #intentFrom(entry: PaymentEntry, ctx: HookContext, facts: FactsResult): IntentResult {
     if (!facts.ok) {
       entry.state = 'denied';
       entry.failure = facts.reason;
@@ -761,10 +793,11 @@ export class X402Guard {
    */
   async #authorize(
     entry: PaymentEntry,
-    ctx: X402PaymentContext,
+    ctx: HookContext,
+    payer: string | undefined,
     how: 'before_verify' | 'hook:skipped' | 'hook:recovered',
   ): Promise<Abort | undefined> {
-    const mapped = this.#intentOf(entry, ctx);
+    const mapped = this.#intentOf(entry, ctx, payer);
     const intent = mapped instanceof Promise ? await mapped : mapped;
     if (!intent.ok) return intent.abort;
     return this.#hold(entry, intent.value, how);
@@ -829,19 +862,43 @@ export class X402Guard {
     }
   }
 
-  /** The facts a payment is decided on, or a refusal; a promise only when `resolveAgent` returns one. */
-  #facts(ctx: X402PaymentContext): MaybePromise<FactsResult> {
-    const amount = mapAmount(ctx.requirements, this.#assets);
+  /**
+   * The facts a payment is decided on, or a refusal; a promise only when `resolveAgent` returns
+   * one. Resolvers see the hook's context with the payer; the default ones read it directly.
+   */
+  #facts(ctx: HookContext, payer: string | undefined): MaybePromise<FactsResult> {
+    const amount = this.#amountOf(ctx.requirements);
     if (!amount.ok) return amount;
-    const resource = this.#o.resolveResource ? this.#o.resolveResource(ctx) : defaultResource(ctx);
-    const agentId = (this.#o.resolveAgent ?? defaultAgent)(ctx);
+    const o = this.#o;
+    const view = o.resolveResource || o.resolveAgent ? withPayer(ctx, payer) : undefined;
+    const resource = view && o.resolveResource ? o.resolveResource(view) : defaultResource(ctx);
+    const agentId =
+      view && o.resolveAgent ? o.resolveAgent(view) : agentOfPayer(ctx.requirements.network, payer);
     return isThenable(agentId)
-      ? Promise.resolve(agentId).then((id) => this.#factsWith(ctx, amount.value, resource, id))
-      : this.#factsWith(ctx, amount.value, resource, agentId);
+      ? Promise.resolve(agentId).then((id) => this.#factsWith(ctx, payer, amount.value, resource, id))
+      : this.#factsWith(ctx, payer, amount.value, resource, agentId);
+  }
+
+  /**
+   * A requirement's exact amount. The last one is remembered: a seller's routes ask for the
+   * same few prices, and `Money` is immutable, so the same asset and digits give the same value
+   * (the asset is still looked up each time: the registry may change).
+   */
+  #amountOf(requirements: DeepReadonly<PaymentRequirements>): MapResult<MappedAmount> {
+    const last = this.#lastAmount;
+    const atomic = requirements.amount;
+    if (last !== undefined && last.atomic === atomic) {
+      const asset = this.#assets.findByAddress(requirements.network, requirements.asset);
+      if (asset === last.mapped.value.asset) return last.mapped;
+    }
+    const mapped = mapAmount(requirements, this.#assets, atomic);
+    if (mapped.ok) this.#lastAmount = { atomic, mapped };
+    return mapped;
   }
 
   #factsWith(
-    ctx: X402PaymentContext,
+    ctx: HookContext,
+    payer: string | undefined,
     amount: MappedAmount,
     resource: string | undefined,
     agentId: unknown,
@@ -850,14 +907,14 @@ export class X402Guard {
       return {
         ok: false,
         reason: X402Reason.AGENT_UNRESOLVED,
-        message: ctx.payer ? `no agent for payer ${ctx.payer}` : 'the payment does not name its payer',
+        message: payer ? `no agent for payer ${payer}` : 'the payment does not name its payer',
       };
     }
     const recipient =
       this.#o.recipient === 'payTo' ? ctx.requirements.payTo : (resource ?? ctx.requirements.payTo);
     return {
       ok: true,
-      value: { agentId, payer: ctx.payer, resource, recipient, amount },
+      value: { agentId, payer, resource, recipient, amount },
     };
   }
 
@@ -1060,7 +1117,7 @@ export class X402Guard {
       ctx.requirements,
       id.explicit ? paymentTermsKey(ctx.requirements, payer) : '',
     );
-    const facts = await this.#facts(withPayer(ctx, payer));
+    const facts = await this.#facts(ctx, payer);
     if (facts.ok) {
       entry.agentId = facts.value.agentId;
       entry.money = facts.value.amount.money;
@@ -1150,31 +1207,46 @@ export class X402Guard {
       transaction: undefined,
       settledPhase: undefined,
       failure: undefined,
+      bookNode: undefined,
     };
   }
 
-  #request(payload: DeepReadonly<PaymentPayload>) {
+  /** The request of a payload: its identity is computed on the first hook that sees it. */
+  #identity(payload: DeepReadonly<PaymentPayload>): PaymentRequest {
     let r = this.#requests.get(payload);
     if (!r) {
-      r = { id: paymentIdentity(payload), entry: undefined, attempt: 0 };
+      const payloadHash = payloadHashOf(payload);
+      const explicit = explicitPaymentId(payload);
+      r = {
+        paymentId: explicit === undefined ? `sha256:${payloadHash}` : `pid:${explicit}`,
+        payloadHash,
+        explicit: explicit !== undefined,
+        entry: undefined,
+        attempt: 0,
+      };
       this.#requests.set(payload, r);
     }
     return r;
   }
 
-  #claim(payload: DeepReadonly<PaymentPayload>, entry: PaymentEntry): void {
-    const r = this.#request(payload);
+  /**
+   * The tracked payment of a request: the one it claimed while the book still holds it (the
+   * book's entry for that id, so no lookup is needed), else whatever the book has for its id or
+   * signed payload.
+   */
+  #entryOf(r: PaymentRequest): PaymentEntry | undefined {
+    const e = r.entry;
+    if (e !== undefined && e.paymentId === r.paymentId && this.#book.holds(e)) return e;
+    return this.#book.find(r.paymentId, r.payloadHash);
+  }
+
+  #claim(r: PaymentRequest, entry: PaymentEntry): void {
     r.entry = entry;
     r.attempt = entry.attempt;
   }
 
-  #owns(payload: DeepReadonly<PaymentPayload>, entry: PaymentEntry): boolean {
-    const r = this.#requests.get(payload);
-    return r !== undefined && r.entry === entry && r.attempt === entry.attempt;
-  }
-
-  #identity(payload: DeepReadonly<PaymentPayload>): PaymentIdentity {
-    return this.#request(payload).id;
+  #owns(r: PaymentRequest, entry: PaymentEntry): boolean {
+    return r.entry === entry && r.attempt === entry.attempt;
   }
 
   #payerOf(payload: DeepReadonly<PaymentPayload>): string | undefined {
@@ -1261,15 +1333,6 @@ export class X402Guard {
     }
   }
 
-  /** {@link #hookFailed} for a hook that cannot abort: it never throws and never returns a directive. */
-  async #hookFailedQuietly(
-    hook: string,
-    ctx: { paymentPayload: DeepReadonly<PaymentPayload> },
-    error: unknown,
-  ): Promise<void> {
-    await this.#hookFailed(hook, ctx, error, false);
-  }
-
   /**
    * What a hook returns when its body threw: the error is reported, the payment's hold goes
    * back, and a hook that can abort aborts with `internal_error` (fail closed), unless `failOpen`.
@@ -1284,7 +1347,7 @@ export class X402Guard {
     try {
       const id = this.#identity(ctx.paymentPayload);
       paymentId = id.paymentId;
-      const entry = this.#book.find(id.paymentId, id.payloadHash);
+      const entry = this.#entryOf(id);
       if (
         entry &&
         canAbort &&
