@@ -9,7 +9,120 @@ import { BursarError, ErrorCode } from '../errors/index.js';
  * audit records. Non-finite numbers, functions, symbols and cycles are rejected.
  */
 export function canonicalJson(value: unknown): string {
+  // Plain JSON data (what parsed payloads and intents are) is written by one `JSON.stringify`
+  // of a copy with sorted keys (objects already in order are not copied): one flat string
+  // instead of one per member. Anything else, errors included, takes the writer below, which
+  // tracks the path for its messages.
+  const sorted = sortedPlain(value, 0);
+  return sorted === NOT_PLAIN || sorted === undefined ? write(value, new Set(), []) : JSON.stringify(sorted);
+}
+
+/** The writer alone: what {@link canonicalJson} writes for any value. Internal (tests compare). */
+export function canonicalJsonByWriter(value: unknown): string {
   return write(value, new Set(), []);
+}
+
+/** What {@link sortedPlain} returns for data `JSON.stringify` would not write canonically. */
+const NOT_PLAIN: unique symbol = Symbol('not plain JSON data');
+
+/** Deeper than this (or a cycle), the writer takes over: it detects cycles and names paths. */
+const MAX_PLAIN_DEPTH = 64;
+
+/**
+ * True for a key `JSON.stringify` writes where it was inserted. V8 puts integer-like keys
+ * first, in numeric order, so a key starting with a digit is left to the writer; so is an own
+ * `__proto__` member (parsed JSON can have one), which an assignment would not copy as data.
+ */
+function keepsOrder(key: string): boolean {
+  const c = key.charCodeAt(0);
+  return !(c >= 48 && c <= 57) && key !== '__proto__';
+}
+
+/**
+ * `value`, or a copy with object keys in canonical order, that `JSON.stringify` writes as its
+ * canonical JSON; {@link NOT_PLAIN} when that is not certain (a bigint, a Date, a `toJSON`, a
+ * class instance, a non-finite number, an integer-like key, too deep).
+ */
+function sortedPlain(value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : NOT_PLAIN;
+    case 'object': {
+      if (value === null) return null;
+      if (depth >= MAX_PLAIN_DEPTH) return NOT_PLAIN;
+      if (Array.isArray(value)) {
+        let copy: unknown[] | undefined;
+        for (let i = 0; i < value.length; i++) {
+          const v: unknown = value[i];
+          // `JSON.stringify` writes an undefined element (or a hole) as null, as the writer does.
+          if (v === undefined) continue;
+          const s = sortedPlain(v, depth + 1);
+          if (s === NOT_PLAIN) return NOT_PLAIN;
+          if (s !== v) {
+            copy ??= value.slice();
+            copy[i] = s;
+          }
+        }
+        return copy ?? value;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
+      const obj = value as Record<string, unknown>;
+      if (typeof obj.toJSON === 'function') return NOT_PLAIN;
+      const keys = Object.keys(obj);
+      let inOrder = true;
+      for (let i = 0; i < keys.length; i++) {
+        if (!keepsOrder(keys[i]!)) return NOT_PLAIN;
+        if (i > 0 && keys[i - 1]! > keys[i]!) inOrder = false;
+      }
+      if (!inOrder) sortKeys(keys);
+      let copy: Record<string, unknown> | undefined = inOrder ? undefined : {};
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const v = obj[key];
+        if (v === undefined) continue;
+        const s = sortedPlain(v, depth + 1);
+        if (s === NOT_PLAIN) return NOT_PLAIN;
+        if (copy !== undefined) copy[key] = s;
+        else if (s !== v) {
+          // Keys already in order: copied only because a value inside was.
+          copy = {};
+          for (let j = 0; j < i; j++) {
+            const k = keys[j]!;
+            if (obj[k] !== undefined) copy[k] = obj[k];
+          }
+          copy[key] = s;
+        }
+      }
+      return copy ?? obj;
+    }
+    default:
+      return NOT_PLAIN;
+  }
+}
+
+/**
+ * Sorts keys in place by UTF-16 code unit, as `Array.prototype.sort()` does; an insertion sort
+ * for the handful of keys an object usually has (no work array).
+ */
+function sortKeys(keys: string[]): void {
+  if (keys.length > 16) {
+    keys.sort();
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
 }
 
 // The path is a stack of keys joined only when an error needs it: no string per key.

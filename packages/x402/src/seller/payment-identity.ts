@@ -1,5 +1,5 @@
+import { canonicalHash } from '@bursar/core';
 import type { DeepReadonly, PaymentPayload, PaymentRequirements } from '@x402/core/types';
-import { fastCanonicalHash } from '../internal/fast-canonical.js';
 import { isEvmNetwork } from './intent-mapping.js';
 
 /** The key of the x402 `payment-identifier` extension. */
@@ -41,7 +41,7 @@ export function paymentIdentity(payload: DeepReadonly<PaymentPayload>): PaymentI
 
 /** {@link PaymentIdentity.payloadHash} of a payload (what the buyer signed, and where it applies). */
 export function payloadHashOf(payload: DeepReadonly<PaymentPayload>): string {
-  return fastCanonicalHash({
+  return canonicalHash({
     v: payload.x402Version,
     scheme: payload.accepted?.scheme,
     network: payload.accepted?.network,
