@@ -8,7 +8,7 @@ import {
   MinHeap,
   parseDecimal,
   percentText,
-  RecencyMap,
+  StampedRecencyMap,
 } from '../internal/index.js';
 import type { BudgetThresholdRule } from './alert-rules.js';
 import type { RaiseInput } from './raise-input.js';
@@ -16,11 +16,20 @@ import type { RaiseInput } from './raise-input.js';
 type Rule = ReturnType<typeof BudgetThresholdRule.parse>;
 
 interface AgentCheck {
+  agentId: string;
   lastCheck: number;
   inFlight: boolean;
   /** Payments arrived since the last check started. */
   pending: boolean;
   queued: boolean;
+  /** The read that uses {@link onStatuses} / {@link onFailure} is under way; it started at {@link readAt}. */
+  ownRead: boolean;
+  readAt: number;
+  /** Callbacks of this agent's reads, made once per agent rather than once per read. */
+  onStatuses: ((statuses: BudgetStatus[]) => void) | undefined;
+  onFailure: ((error: unknown) => void) | undefined;
+  /** Recency stamp of the agents map. */
+  recency: number;
 }
 
 interface Due {
@@ -54,7 +63,7 @@ export class BudgetWatch {
   readonly #source: BudgetStatusSource;
   readonly #rules: Rule[];
   readonly #interval: number;
-  readonly #agents: RecencyMap<string, AgentCheck>;
+  readonly #agents: StampedRecencyMap<string, AgentCheck>;
   readonly #due = new MinHeap<Due>();
   readonly #raise: (input: RaiseInput) => void;
   readonly #onError: (error: unknown, context: string) => void;
@@ -75,7 +84,7 @@ export class BudgetWatch {
     this.#source = options.source;
     this.#rules = options.rules;
     this.#interval = Math.min(...options.rules.map((r) => r.checkIntervalMs));
-    this.#agents = new RecencyMap(options.maxAgents);
+    this.#agents = new StampedRecencyMap(options.maxAgents);
     this.#raise = options.raise;
     this.#onError = options.onError;
     this.#screens = options.rules.every((r) => r.percents.every((p) => isPlainDecimal(String(p))))
@@ -132,7 +141,18 @@ export class BudgetWatch {
   #state(agentId: string): AgentCheck {
     let st = this.#agents.get(agentId);
     if (st === undefined) {
-      st = { lastCheck: Number.NEGATIVE_INFINITY, inFlight: false, pending: false, queued: false };
+      st = {
+        agentId,
+        lastCheck: Number.NEGATIVE_INFINITY,
+        inFlight: false,
+        pending: false,
+        queued: false,
+        ownRead: false,
+        readAt: 0,
+        onStatuses: undefined,
+        onFailure: undefined,
+        recency: 0,
+      };
       this.#agents.set(agentId, st);
     }
     return st;
@@ -162,8 +182,10 @@ export class BudgetWatch {
   /**
    * One status read. Written with `then` rather than `async`/`await`: a read starts after almost
    * every payment, and this saves the async function's own promise, its suspended frame and a
-   * second promise to track it. It never rejects; a failure (thrown at once or later, or by a
-   * malformed status) is reported.
+   * second promise to track it. The callbacks are the agent's own, made once (a read needs
+   * no closures of its own), except for a read that overlaps another of the same agent
+   * (`checkNow()` while one is under way). It never rejects; a failure (thrown at once or
+   * later, or by a malformed status) is reported.
    */
   #check(agentId: string, now: number, st: AgentCheck): Promise<void> {
     st.lastCheck = now;
@@ -179,20 +201,52 @@ export class BudgetWatch {
       this.#done(agentId, st);
       return Promise.resolve();
     }
+    if (st.ownRead) return this.#overlappingRead(read, agentId, now, st);
+    st.ownRead = true;
+    st.readAt = now;
+    if (st.onStatuses === undefined || st.onFailure === undefined) this.#makeCallbacks(st);
+    return Promise.resolve(read).then(st.onStatuses, st.onFailure);
+  }
+
+  #makeCallbacks(st: AgentCheck): void {
+    st.onStatuses = (statuses) => {
+      st.ownRead = false;
+      this.#finish(st.agentId, st.readAt, st, statuses);
+    };
+    st.onFailure = (error) => {
+      st.ownRead = false;
+      this.#failed(st.agentId, error);
+      this.#done(st.agentId, st);
+    };
+  }
+
+  #overlappingRead(
+    read: Promise<BudgetStatus[]>,
+    agentId: string,
+    now: number,
+    st: AgentCheck,
+  ): Promise<void> {
     return Promise.resolve(read).then(
-      (statuses) => {
-        try {
-          for (const status of statuses) this.#evaluate(agentId, status, now);
-        } catch (error) {
-          this.#failed(agentId, error);
-        }
-        this.#done(agentId, st);
-      },
+      (statuses) => this.#finish(agentId, now, st, statuses),
       (error: unknown) => {
         this.#failed(agentId, error);
         this.#done(agentId, st);
       },
     );
+  }
+
+  #finish(agentId: string, now: number, st: AgentCheck, statuses: BudgetStatus[]): void {
+    try {
+      if (Array.isArray(statuses)) {
+        // Indexed: no iterator object per read.
+        for (let i = 0; i < statuses.length; i++) this.#evaluate(agentId, statuses[i]!, now);
+      } else {
+        for (const status of statuses as Iterable<BudgetStatus>) this.#evaluate(agentId, status, now);
+      }
+    } catch (error) {
+      this.#failed(agentId, error);
+    }
+    this.#done(agentId, st);
   }
 
   #failed(agentId: string, error: unknown): void {

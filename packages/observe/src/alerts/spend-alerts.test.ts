@@ -158,6 +158,43 @@ describe('SpendAlerts: budget_threshold reads the engine’s budget status', () 
     expect(s.sent.map((a) => a.agentId)).toEqual(['bot']);
   });
 
+  it('evaluates overlapping reads of one agent each with its own result, also after a failed read', async () => {
+    // A source whose reads the test settles by hand, in any order.
+    const pending: Array<{ resolve: (s: BudgetStatus[]) => void; reject: (e: Error) => void }> = [];
+    const fake = new FakeBudgets();
+    const budgets = {
+      getBudgetStatus: () =>
+        new Promise<BudgetStatus[]>((resolve, reject) => {
+          pending.push({ resolve, reject });
+        }),
+    };
+    const s = setup([{ type: 'budget_threshold', percents: [80, 100], checkIntervalMs: 0 }], { budgets });
+    const status = (spent: string) => {
+      fake.set('bot', spent);
+      return fake.statuses;
+    };
+    s.pay('1.00'); // read 0, under way
+    const now = s.alerts.checkBudgets('bot'); // read 1 overlaps it
+    expect(pending).toHaveLength(2);
+    pending[1]!.resolve(status('85.00'));
+    await now;
+    expect(s.sent.map((a) => a.facts.threshold)).toEqual([80]);
+    pending[0]!.resolve(status('100.00'));
+    await s.alerts.flush();
+    expect(s.sent.map((a) => a.facts.threshold)).toEqual([80, 100]);
+    // The agent's own read path is free again, through a failure too.
+    s.pay('1.00');
+    pending[2]!.reject(new Error('store down'));
+    await s.alerts.flush();
+    expect((s.errors[0] as BursarError).code).toBe('ERR_BURSAR_OBSERVE_BUDGET_STATUS');
+    s.clock.advance(86_400_000);
+    s.pay('1.00');
+    expect(pending).toHaveLength(4);
+    pending[3]!.resolve(status('100.00').map((x) => ({ ...x, windowStart: x.windowStart! + 86_400_000 })));
+    await s.alerts.flush();
+    expect(s.sent.map((a) => a.facts.threshold)).toEqual([80, 100, 100]);
+  });
+
   it('checkBudgets() reads pending agents at once; failures are reported, not thrown', async () => {
     const budgets = new FakeBudgets();
     const s = setup([{ type: 'budget_threshold', percents: [50], includeHeld: true }], { budgets });
@@ -245,6 +282,63 @@ describe('SpendAlerts: payment rules', () => {
     s.clock.advance(120_000);
     s.pay('10.00', { agentId: 'calm' });
     expect(s.sent).toHaveLength(2);
+  });
+
+  it('sends alerts and facts with their keys in a stable order (what webhook bodies show)', () => {
+    const s = setup([{ type: 'large_transaction', minAmount: { USD: '100' } }, { type: 'circuit_open' }]);
+    s.pay('150.00');
+    s.bus.emit('circuit.state_changed', { at: s.clock.now(), facilitator: 'f1', from: 'closed', to: 'open' });
+    const [large, circuit] = s.sent;
+    expect(Object.keys(large!)).toEqual([
+      'at',
+      'alertId',
+      'kind',
+      'severity',
+      'message',
+      'agentId',
+      'dedupKey',
+      'facts',
+    ]);
+    expect(Object.keys(large!.facts)).toEqual([
+      'rule',
+      'agentId',
+      'amount',
+      'currency',
+      'recipient',
+      'action',
+      'protocol',
+      'holdId',
+      'paymentAt',
+      'threshold',
+    ]);
+    expect(Object.keys(circuit!)).toEqual([
+      'at',
+      'alertId',
+      'kind',
+      'severity',
+      'message',
+      'dedupKey',
+      'facts',
+    ]);
+  });
+
+  it('rate_spike keeps each currency’s sum apart, and each agent’s', () => {
+    const s = setup([{ type: 'rate_spike', windowMs: 60_000, maxAmount: { USD: '100', EUR: '50' } }]);
+    s.pay('60.00');
+    s.pay('30.00', { currency: 'EUR' });
+    s.pay('60.00', { agentId: 'other' });
+    s.pay('30.00', { currency: 'EUR', agentId: 'other' });
+    s.pay('1000.00', { currency: 'USDC' }); // no limit for USDC
+    expect(s.sent).toHaveLength(0);
+    s.pay('30.00', { currency: 'EUR' });
+    expect(s.sent.map((a) => [a.dedupKey, a.facts.spent])).toEqual([
+      ['rate_spike:rate_spike:bot:amount:EUR', '60.00'],
+    ]);
+    s.pay('40.01');
+    expect(s.sent.map((a) => [a.dedupKey, a.facts.spent])).toEqual([
+      ['rate_spike:rate_spike:bot:amount:EUR', '60.00'],
+      ['rate_spike:rate_spike:bot:amount:USD', '100.01'],
+    ]);
   });
 
   it('new_recipient alerts on an agent’s first payment to a recipient (with its own memory)', () => {

@@ -18,9 +18,16 @@ import {
   ValidationError,
 } from '@bursar/core';
 import { z } from 'zod';
-import type { AnomalyDetector } from '../anomaly/anomaly-detector.js';
+import type { AnomalyDetector, AnomalySignal } from '../anomaly/anomaly-detector.js';
 import { ObserveErrorCode } from '../errors/index.js';
-import { defaultOnError, parseOptions, RecencyMap, SlidingCounter, safeReport } from '../internal/index.js';
+import {
+  defaultOnError,
+  parseOptions,
+  RecencyMap,
+  SlidingCounter,
+  StampedRecencyMap,
+  safeReport,
+} from '../internal/index.js';
 import type { SpendRecord } from '../tracker/spend-record.js';
 import type { SpendTracker } from '../tracker/spend-tracker.js';
 import { AlertDedup } from './alert-dedup.js';
@@ -109,6 +116,15 @@ interface Handler {
   onPayment?(record: SpendRecord, now: number): void;
   onDecision?(event: PaymentFacts & { decision: Decision }, now: number): void;
   onCircuit?(event: CircuitStateChangedEvent, now: number): void;
+}
+
+/** What a `rate_spike` rule keeps per agent. */
+interface RateState {
+  count: SlidingCounter | undefined;
+  /** Sums per currency with a limit (a short list, usually one). */
+  sums: { currency: string; counter: SlidingCounter; next: RateState['sums'] } | undefined;
+  /** Recency stamp of the rule's agents map. */
+  recency: number;
 }
 
 const PAYMENT_RULES = new Set([
@@ -218,91 +234,115 @@ export class SpendAlerts {
             const m = Money.parse(amount, cur, { assets });
             thresholds.set(m.currency, m);
           }
+          const fire = (r: SpendRecord, min: Money) =>
+            lazy(`large_transaction:${id}:${r.agentId}:${r.currency}`, rule.cooldownMs, () => ({
+              kind: 'large_transaction',
+              severity: rule.severity ?? 'warning',
+              agentId: r.agentId,
+              message:
+                `${r.agentId} paid ${r.amount.format()}${r.recipient ? ` to ${r.recipient}` : ''}, ` +
+                `at or above the large-transaction threshold of ${min.format()}.`,
+              facts: withFact(paymentFacts(id, r), 'threshold', min.toDecimalString()),
+            }));
           this.#handlers.push({
             onPayment: (r) => {
               const min = thresholds.get(r.currency);
               if (min === undefined || r.amount.minor < min.minor) return;
-              lazy(`large_transaction:${id}:${r.agentId}:${r.currency}`, rule.cooldownMs, () => ({
-                kind: 'large_transaction',
-                severity: rule.severity ?? 'warning',
-                agentId: r.agentId,
-                message:
-                  `${r.agentId} paid ${r.amount.format()}${r.recipient ? ` to ${r.recipient}` : ''}, ` +
-                  `at or above the large-transaction threshold of ${min.format()}.`,
-                facts: { rule: id, ...paymentFacts(r), threshold: min.toDecimalString() },
-              }));
+              fire(r, min);
             },
           });
           break;
         }
         case 'rate_spike': {
-          const counts = new RecencyMap<string, SlidingCounter>(o.maxKeys);
-          const sums = new RecencyMap<string, SlidingCounter>(o.maxKeys);
+          // One entry per agent holds the count and the per-currency sums: one look-up per
+          // payment, and no key string built for it.
+          const agents = new StampedRecencyMap<string, RateState>(o.maxKeys);
           const maxAmount = new Map<string, Money>();
           for (const [cur, amount] of Object.entries(rule.maxAmount ?? {})) {
             const m = Money.parse(amount, cur, { assets });
             maxAmount.set(m.currency, m);
           }
           const seconds = rule.windowMs / 1000;
+          // Alerts are built outside the handler, so a payment that fires nothing allocates no
+          // closure context for them.
+          const fireCount = (r: SpendRecord, n: number) =>
+            lazy(`rate_spike:${id}:${r.agentId}:count`, rule.cooldownMs, () => ({
+              kind: 'rate_spike',
+              severity: rule.severity ?? 'warning',
+              agentId: r.agentId,
+              message: `${r.agentId} made ${n} payments in the last ${seconds} s (limit ${rule.maxCount}).`,
+              facts: {
+                rule: id,
+                agentId: r.agentId,
+                payments: n,
+                maxCount: rule.maxCount,
+                windowMs: rule.windowMs,
+              },
+            }));
+          const fireAmount = (r: SpendRecord, sum: bigint, max: Money) => {
+            const spent = Money.fromMinor(sum, r.amount.asset);
+            lazy(`rate_spike:${id}:${r.agentId}:amount:${r.currency}`, rule.cooldownMs, () => ({
+              kind: 'rate_spike',
+              severity: rule.severity ?? 'warning',
+              agentId: r.agentId,
+              message: `${r.agentId} spent ${spent.format()} in the last ${seconds} s (limit ${max.format()}).`,
+              facts: {
+                rule: id,
+                agentId: r.agentId,
+                spent: spent.toDecimalString(),
+                currency: r.currency,
+                maxAmount: max.toDecimalString(),
+                windowMs: rule.windowMs,
+              },
+            }));
+          };
           this.#handlers.push({
             onPayment: (r) => {
+              const max = maxAmount.get(r.currency);
+              if (rule.maxCount === undefined && max === undefined) return;
+              let state = agents.get(r.agentId);
+              if (state === undefined) {
+                state = { count: undefined, sums: undefined, recency: 0 };
+                agents.set(r.agentId, state);
+              }
               if (rule.maxCount !== undefined) {
-                let c = counts.get(r.agentId);
+                let c = state.count;
                 if (c === undefined) {
                   c = new SlidingCounter(rule.windowMs, 12);
-                  counts.set(r.agentId, c);
+                  state.count = c;
                 }
                 c.add(r.at);
                 const n = c.count(r.at);
-                if (n > rule.maxCount) {
-                  lazy(`rate_spike:${id}:${r.agentId}:count`, rule.cooldownMs, () => ({
-                    kind: 'rate_spike',
-                    severity: rule.severity ?? 'warning',
-                    agentId: r.agentId,
-                    message: `${r.agentId} made ${n} payments in the last ${seconds} s (limit ${rule.maxCount}).`,
-                    facts: {
-                      rule: id,
-                      agentId: r.agentId,
-                      payments: n,
-                      maxCount: rule.maxCount,
-                      windowMs: rule.windowMs,
-                    },
-                  }));
-                }
+                if (n > rule.maxCount) fireCount(r, n);
               }
-              const max = maxAmount.get(r.currency);
               if (max !== undefined) {
-                const key = `${r.agentId}\u0001${r.currency}`;
-                let s = sums.get(key);
-                if (s === undefined) {
-                  s = new SlidingCounter(rule.windowMs, 12, true);
-                  sums.set(key, s);
+                let sums = state.sums;
+                while (sums !== undefined && sums.currency !== r.currency) sums = sums.next;
+                if (sums === undefined) {
+                  sums = {
+                    currency: r.currency,
+                    counter: new SlidingCounter(rule.windowMs, 12, true),
+                    next: state.sums,
+                  };
+                  state.sums = sums;
                 }
+                const s = sums.counter;
                 s.add(r.at, r.amount.minor);
-                const sum = s.sum(r.at);
-                if (sum > max.minor) {
-                  const spent = Money.fromMinor(sum, r.amount.asset);
-                  lazy(`rate_spike:${id}:${r.agentId}:amount:${r.currency}`, rule.cooldownMs, () => ({
-                    kind: 'rate_spike',
-                    severity: rule.severity ?? 'warning',
-                    agentId: r.agentId,
-                    message: `${r.agentId} spent ${spent.format()} in the last ${seconds} s (limit ${max.format()}).`,
-                    facts: {
-                      rule: id,
-                      agentId: r.agentId,
-                      spent: spent.toDecimalString(),
-                      currency: r.currency,
-                      maxAmount: max.toDecimalString(),
-                      windowMs: rule.windowMs,
-                    },
-                  }));
-                }
+                if (s.sumAbove(r.at, max.minor)) fireAmount(r, s.sum(r.at), max);
               }
             },
           });
           break;
         }
-        case 'new_recipient':
+        case 'new_recipient': {
+          const fire = (r: SpendRecord) =>
+            lazy(`new_recipient:${id}:${r.agentId}`, rule.cooldownMs, () => ({
+              kind: 'new_recipient',
+              severity: rule.severity ?? 'info',
+              agentId: r.agentId,
+              message: `${r.agentId} paid ${r.recipient} for the first time (${r.amount.format()}).`,
+              facts: paymentFacts(id, r),
+            }));
           this.#handlers.push({
             onPayment: (r) => {
               if (r.recipient === undefined) return;
@@ -314,48 +354,37 @@ export class SpendAlerts {
                 isNew = !seenPairs!.has(key);
                 seenPairs!.set(key, true);
               }
-              if (!isNew) return;
-              lazy(`new_recipient:${id}:${r.agentId}`, rule.cooldownMs, () => ({
-                kind: 'new_recipient',
-                severity: rule.severity ?? 'info',
-                agentId: r.agentId,
-                message: `${r.agentId} paid ${r.recipient} for the first time (${r.amount.format()}).`,
-                facts: { rule: id, ...paymentFacts(r) },
-              }));
+              if (isNew) fire(r);
             },
           });
           break;
+        }
         case 'anomaly': {
           const min = outcomeSeverity(rule.minOutcome);
           const codes = new Set<string>(rule.codes);
+          const fire = (r: SpendRecord, signals: readonly AnomalySignal[]) => {
+            const hits = signals.filter((s) => codes.has(s.code) && outcomeSeverity(s.outcome) >= min);
+            if (hits.length === 0) return;
+            const worst = hits.reduce((a, b) =>
+              outcomeSeverity(b.outcome) > outcomeSeverity(a.outcome) ? b : a,
+            );
+            lazy(`anomaly:${id}:${r.agentId}:${worst.code}`, rule.cooldownMs, () => ({
+              kind: 'anomaly',
+              severity: rule.severity ?? (outcomeSeverity(worst.outcome) >= 2 ? 'critical' : 'warning'),
+              agentId: r.agentId,
+              message: `Unusual payment by ${r.agentId}: ${hits.map((s) => s.message).join(' ')}`,
+              facts: withFact(
+                paymentFacts(id, r),
+                'signals',
+                hits.map((s) => ({ code: s.code, outcome: s.outcome, score: s.score, details: s.details })),
+              ),
+            }));
+          };
           this.#handlers.push({
             onPayment: (r) => {
               const assessment = detector!.observe(r);
               // Most payments are unremarkable: return before allocating the filtered list.
-              if (assessment.signals.length === 0) return;
-              const hits = assessment.signals.filter(
-                (s) => codes.has(s.code) && outcomeSeverity(s.outcome) >= min,
-              );
-              if (hits.length === 0) return;
-              const worst = hits.reduce((a, b) =>
-                outcomeSeverity(b.outcome) > outcomeSeverity(a.outcome) ? b : a,
-              );
-              lazy(`anomaly:${id}:${r.agentId}:${worst.code}`, rule.cooldownMs, () => ({
-                kind: 'anomaly',
-                severity: rule.severity ?? (outcomeSeverity(worst.outcome) >= 2 ? 'critical' : 'warning'),
-                agentId: r.agentId,
-                message: `Unusual payment by ${r.agentId}: ${hits.map((s) => s.message).join(' ')}`,
-                facts: {
-                  rule: id,
-                  ...paymentFacts(r),
-                  signals: hits.map((s) => ({
-                    code: s.code,
-                    outcome: s.outcome,
-                    score: s.score,
-                    details: s.details,
-                  })),
-                },
-              }));
+              if (assessment.signals.length > 0) fire(r, assessment.signals);
             },
           });
           break;
@@ -524,19 +553,26 @@ export class SpendAlerts {
       return undefined;
     }
     const input = build();
-    const alert: AlertEvent = {
-      at: now,
-      alertId: newId('alert'),
-      kind: input.kind,
-      severity: input.severity,
-      message:
-        suppressed > 0
-          ? `${input.message} (${suppressed} similar alert${suppressed === 1 ? '' : 's'} suppressed before this one)`
-          : input.message,
-      ...(input.agentId !== undefined ? { agentId: input.agentId } : {}),
-      dedupKey,
-      facts: suppressed > 0 ? { ...input.facts, suppressedBefore: suppressed } : input.facts,
-    };
+    const alertId = newId('alert');
+    const message =
+      suppressed > 0
+        ? `${input.message} (${suppressed} similar alert${suppressed === 1 ? '' : 's'} suppressed before this one)`
+        : input.message;
+    const facts = suppressed > 0 ? { ...input.facts, suppressedBefore: suppressed } : input.facts;
+    // Two literals rather than a spread of `{ agentId }`: same keys in the same order.
+    const alert: AlertEvent =
+      input.agentId !== undefined
+        ? {
+            at: now,
+            alertId,
+            kind: input.kind,
+            severity: input.severity,
+            message,
+            agentId: input.agentId,
+            dedupKey,
+            facts,
+          }
+        : { at: now, alertId, kind: input.kind, severity: input.severity, message, dedupKey, facts };
     this.#stats.raised++;
     if (this.#bus && this.#emitToBus) this.#bus.emit('alert.raised', alert);
     for (const sink of this.#sinks) {
@@ -571,9 +607,13 @@ export class SpendAlerts {
   }
 }
 
-/** The facts of a payment every payment alert carries (JSON-safe, exact amounts). */
-function paymentFacts(r: SpendRecord): Record<string, unknown> {
+/**
+ * The facts every payment alert carries (JSON-safe, exact amounts), after the rule id: one
+ * object literal, not a spread of another into it.
+ */
+function paymentFacts(rule: string, r: SpendRecord): Record<string, unknown> {
   return {
+    rule,
     agentId: r.agentId,
     amount: r.amount.toDecimalString(),
     currency: r.currency,
@@ -583,4 +623,10 @@ function paymentFacts(r: SpendRecord): Record<string, unknown> {
     holdId: r.holdId,
     paymentAt: r.at,
   };
+}
+
+/** Adds one fact after the others (keeps the key order of the facts as sent). */
+function withFact(facts: Record<string, unknown>, key: string, value: unknown): Record<string, unknown> {
+  facts[key] = value;
+  return facts;
 }

@@ -9,7 +9,7 @@ import {
   type RiskSignalProvider,
   systemClock,
 } from '@bursar/core';
-import { parseOptions, RecencyMap, ZonedCalendar } from '../internal/index.js';
+import { parseOptions, StampedRecencyMap, ZonedCalendar } from '../internal/index.js';
 import type { SpendRecord } from '../tracker/spend-record.js';
 import type { SpendTracker } from '../tracker/spend-tracker.js';
 import { AmountStats } from './amount-stats.js';
@@ -75,6 +75,8 @@ interface AgentEntry {
   actions: Map<string, AmountStats>;
   /** Baselines this agent holds (for the global cap). */
   baselines: number;
+  /** Recency stamp of the agents map. */
+  recency: number;
 }
 
 /**
@@ -101,7 +103,7 @@ export class AnomalyDetector implements RiskSignalProvider {
   readonly #o: ReturnType<typeof AnomalyDetectorOptions.parse>;
   readonly #clock: Clock;
   readonly #calendar: ZonedCalendar;
-  readonly #agents: RecencyMap<string, AgentEntry>;
+  readonly #agents: StampedRecencyMap<string, AgentEntry>;
   #baselines = 0;
   #evictedBaselines = 0;
   readonly #amountAlpha: number;
@@ -115,7 +117,7 @@ export class AnomalyDetector implements RiskSignalProvider {
     this.name = this.#o.name;
     this.#clock = this.#o.clock ?? systemClock;
     this.#calendar = new ZonedCalendar(this.#o.timeZone);
-    this.#agents = new RecencyMap(this.#o.maxAgents, (_id, agent) => {
+    this.#agents = new StampedRecencyMap(this.#o.maxAgents, (_id, agent) => {
       this.#baselines -= agent.baselines;
       this.#evictedBaselines += agent.baselines;
     });
@@ -265,6 +267,7 @@ export class AnomalyDetector implements RiskSignalProvider {
         recipients: new Map(),
         actions: new Map(),
         baselines: 0,
+        recency: 0,
       };
       this.#agents.set(r.agentId, agent);
     }

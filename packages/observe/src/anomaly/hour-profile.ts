@@ -3,7 +3,8 @@
  * time zone). Counts are halved once the total passes a cap, so old habits fade. Internal.
  */
 export class HourProfile {
-  readonly counts = new Uint32Array(24);
+  /** A plain array of small integers lives on the heap next to its header; a typed array of 24 would not. */
+  readonly counts: number[] = Array.from({ length: 24 }, () => 0);
   total = 0;
 
   add(hour: number, cap: number): void {

@@ -4,4 +4,5 @@ export { parseOptions } from './options.js';
 export { RecencyMap } from './recency-map.js';
 export { defaultOnError, safeReport } from './report-error.js';
 export { SlidingCounter } from './sliding-counter.js';
+export { type Stamped, StampedRecencyMap } from './stamped-recency-map.js';
 export { isValidTimeZone, mod, ZonedCalendar, type ZonedDay } from './zoned-calendar.js';

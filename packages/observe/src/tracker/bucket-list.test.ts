@@ -125,4 +125,65 @@ describe('BucketList', () => {
       { numRuns: 300 },
     );
   });
+
+  it('answers every read the same before and after each write, newest bucket included (property)', () => {
+    // The newest bucket lives in fields, the others in the array: reads of any index, the
+    // first start and lower bounds must not see the seam, through late inserts and trims.
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('add' as const),
+        slot: fc.integer({ min: 0, max: 8 }),
+        minor: fc.oneof(fc.bigInt({ min: 0n, max: 100n }), fc.bigInt({ min: SAFE - 5n, max: SAFE + 5n })),
+        recipient: fc.constantFrom('r1', 'r2', undefined),
+      }),
+      fc.record({ kind: fc.constant('trim' as const), slot: fc.integer({ min: -1, max: 8 }) }),
+    );
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(op, { maxLength: 60 }), (implied, ops) => {
+        const list = new BucketList(implied ? 'r0' : false);
+        type Ref = {
+          start: number;
+          count: number;
+          sum: bigint;
+          max: bigint;
+          maxAt: number;
+          maxRecipient?: string;
+        };
+        let ref: Ref[] = [];
+        let at = 0;
+        for (const o of ops) {
+          const start = o.slot * 60;
+          if (o.kind === 'trim') {
+            const before = ref.length;
+            ref = ref.filter((b) => b.start > start);
+            expect(list.trim(start)).toBe(before - ref.length);
+          } else {
+            at++;
+            let b = ref.find((x) => x.start === start);
+            const created = b === undefined;
+            if (b === undefined) {
+              b = { start, count: 0, sum: 0n, max: -1n, maxAt: 0 };
+              ref.push(b);
+              ref.sort((x, y) => x.start - y.start);
+            }
+            b.count++;
+            b.sum += o.minor;
+            if (o.minor > b.max) {
+              b.max = o.minor;
+              b.maxAt = at;
+              b.maxRecipient = implied ? 'r0' : o.recipient;
+            }
+            expect(add(list, start, o.minor, at, o.recipient)).toBe(created);
+          }
+          expect(contents(list)).toEqual(ref.map((b) => ({ ...b, maxRecipient: b.maxRecipient })));
+          expect(list.firstStart).toBe(ref[0]?.start ?? Number.POSITIVE_INFINITY);
+          for (let probe = -30; probe <= 600; probe += 30) {
+            const want = ref.findIndex((b) => b.start >= probe);
+            expect(list.lowerBound(probe)).toBe(want < 0 ? ref.length : want);
+          }
+        }
+      }),
+      { numRuns: 300, seed: 42, verbose: true },
+    );
+  });
 });

@@ -32,15 +32,29 @@ interface BigValues {
  * good once they would pass 2^53 (`#big`, allocated only then). The recipient of the largest
  * payment is kept per bucket only when the series does not imply it: in an index by recipient
  * every payment of a series has the same one.
+ *
+ * The newest bucket is held in fields of the list itself (`#c…`), the older ones in the
+ * array: most payments fall in a series' newest bucket, and adding to it then reads and writes
+ * only this object — not the array and its separately allocated elements, two more memory
+ * loads that miss the cache when the series was not written recently. The array is touched when
+ * a bucket starts (the newest moves into it) and for late payments.
  */
 export class BucketList {
-  /** {@link STRIDE} numbers per bucket, oldest first. */
+  /** {@link STRIDE} numbers per bucket, oldest first; every bucket but the newest. */
   readonly #data: number[] = [];
   /** Recipient of each bucket's largest payment; undefined when `#implied` stands for all. */
   readonly #recipients: (string | undefined)[] | undefined;
   readonly #implied: string | undefined;
-  /** Per bucket, exact values past 2^53 (undefined where there are none). */
+  /** Per bucket of the array, exact values past 2^53 (undefined where there are none). */
   #big: (BigValues | undefined)[] | undefined = undefined;
+  /** The newest bucket (when {@link #cCount} > 0; a bucket always holds a payment). */
+  #cStart = 0;
+  #cCount = 0;
+  #cSum = 0;
+  #cMax = 0;
+  #cMaxAt = 0;
+  #cRecipient: string | undefined = undefined;
+  #cBig: BigValues | undefined = undefined;
 
   /**
    * @param impliedRecipient `false` to keep the recipient of each bucket's largest payment;
@@ -52,73 +66,78 @@ export class BucketList {
   }
 
   get length(): number {
-    return this.#data.length / STRIDE;
+    return this.#data.length / STRIDE + (this.#cCount > 0 ? 1 : 0);
   }
 
   /** Start of the oldest bucket (+∞ when there is none). */
   get firstStart(): number {
-    return this.#data.length === 0 ? Number.POSITIVE_INFINITY : this.#data[START]!;
+    if (this.#data.length > 0) return this.#data[START]!;
+    return this.#cCount > 0 ? this.#cStart : Number.POSITIVE_INFINITY;
   }
 
   start(i: number): number {
-    return this.#data[i * STRIDE + START]!;
+    return this.#isCurrent(i) ? this.#cStart : this.#data[i * STRIDE + START]!;
   }
 
   count(i: number): number {
-    return this.#data[i * STRIDE + COUNT]!;
+    return this.#isCurrent(i) ? this.#cCount : this.#data[i * STRIDE + COUNT]!;
   }
 
   /** The exact sum of bucket `i`. */
   sum(i: number): bigint {
+    if (this.#isCurrent(i)) return this.#cBig?.sum ?? BigInt(this.#cSum);
     return this.#big?.[i]?.sum ?? BigInt(this.#data[i * STRIDE + SUM]!);
   }
 
   /** The exact largest payment of bucket `i`. */
   max(i: number): bigint {
+    if (this.#isCurrent(i)) return this.#cBig?.max ?? BigInt(this.#cMax);
     return this.#big?.[i]?.max ?? BigInt(this.#data[i * STRIDE + MAX]!);
   }
 
   /** When the largest payment of bucket `i` was made. */
   maxAt(i: number): number {
-    return this.#data[i * STRIDE + MAX_AT]!;
+    return this.#isCurrent(i) ? this.#cMaxAt : this.#data[i * STRIDE + MAX_AT]!;
   }
 
   /** Recipient of the largest payment of bucket `i`. */
   maxRecipient(i: number): string | undefined {
-    return this.#recipients === undefined ? this.#implied : this.#recipients[i];
+    if (this.#recipients === undefined) return this.#implied;
+    return this.#isCurrent(i) ? this.#cRecipient : this.#recipients[i];
   }
 
   /** Index of the first bucket whose start is ≥ `start`. */
   lowerBound(start: number): number {
-    const d = this.#data;
-    let lo = 0;
-    let hi = d.length / STRIDE;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (d[mid * STRIDE + START]! < start) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    const i = this.#lowerBoundInArray(start);
+    return i === this.#data.length / STRIDE && this.#cCount > 0 && this.#cStart < start ? i + 1 : i;
   }
 
   /**
    * Adds a payment to the bucket starting at `start`, creating it when needed. Payments arrive
-   * mostly in time order, so the common case touches only the newest bucket. Returns true when
-   * a bucket was created.
+   * mostly in time order, so the common case touches only the newest bucket (this object's own
+   * fields). Returns true when a bucket was created.
    */
   add(start: number, minor: bigint, minorNumber: number, at: number, recipient: string | undefined): boolean {
-    const d = this.#data;
-    const n = d.length / STRIDE;
-    const newest = n === 0 ? Number.NEGATIVE_INFINITY : d[(n - 1) * STRIDE + START]!;
-    if (newest === start) {
-      this.#addTo(n - 1, minor, minorNumber, at, recipient);
+    if (this.#cCount > 0 && this.#cStart === start) {
+      this.#addToCurrent(minor, minorNumber, at, recipient);
       return false;
     }
-    if (newest < start) {
-      this.#insert(n, start, minor, minorNumber, at, recipient);
+    if (this.#cCount === 0 || this.#cStart < start) {
+      if (this.#cCount > 0) this.#retireCurrent();
+      const safe = minorNumber <= SAFE;
+      this.#cStart = start;
+      this.#cCount = 1;
+      this.#cSum = safe ? minorNumber : 0;
+      this.#cMax = this.#cSum;
+      this.#cMaxAt = at;
+      this.#cRecipient = recipient;
+      this.#cBig = safe ? undefined : { sum: minor, max: minor };
       return true;
     }
-    const i = this.lowerBound(start);
+    // A late payment: older than the newest bucket, so it belongs to the array.
+    const d = this.#data;
+    const n = d.length / STRIDE;
+    const i = this.#lowerBoundInArray(start);
     if (i < n && d[i * STRIDE + START] === start) {
       this.#addTo(i, minor, minorNumber, at, recipient);
       return false;
@@ -133,7 +152,14 @@ export class BucketList {
     const n = d.length / STRIDE;
     let k = 0;
     while (k < n && d[k * STRIDE + START]! <= cutoffStart) k++;
-    if (k === 0) return 0;
+    let dropped = k;
+    if (k === n && this.#cCount > 0 && this.#cStart <= cutoffStart) {
+      this.#cCount = 0;
+      this.#cBig = undefined;
+      this.#cRecipient = undefined;
+      dropped++;
+    }
+    if (k === 0) return dropped;
     // splice at the front: V8 moves the array's start instead of its elements (copyWithin
     // and an element loop were 3 to 100 times slower here).
     d.splice(0, k * STRIDE);
@@ -143,7 +169,67 @@ export class BucketList {
       big.splice(0, k);
       if (big.every((b) => b === undefined)) this.#big = undefined;
     }
-    return k;
+    return dropped;
+  }
+
+  /** Is `i` the newest bucket (held in fields, not in the array)? */
+  #isCurrent(i: number): boolean {
+    return this.#cCount > 0 && i === this.#data.length / STRIDE;
+  }
+
+  #lowerBoundInArray(start: number): number {
+    const d = this.#data;
+    let lo = 0;
+    let hi = d.length / STRIDE;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (d[mid * STRIDE + START]! < start) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Moves the newest bucket to the end of the array (a newer one starts). */
+  #retireCurrent(): void {
+    const d = this.#data;
+    const n = d.length / STRIDE;
+    d.push(this.#cStart, this.#cCount, this.#cSum, this.#cMax, this.#cMaxAt);
+    this.#recipients?.push(this.#cRecipient);
+    const big = this.#cBig;
+    if (this.#big !== undefined) this.#big.push(big);
+    else if (big !== undefined) {
+      this.#big = new Array<BigValues | undefined>(n + 1).fill(undefined);
+      this.#big[n] = big;
+    }
+  }
+
+  #addToCurrent(minor: bigint, minorNumber: number, at: number, recipient: string | undefined): void {
+    const big = this.#cBig;
+    if (big?.sum === undefined) {
+      const s = this.#cSum + minorNumber;
+      if (s <= SAFE) this.#cSum = s;
+      else this.#currentBig().sum = BigInt(this.#cSum) + minor;
+    } else {
+      big.sum += minor;
+    }
+    this.#cCount += 1;
+    const bigger =
+      big?.max === undefined ? (minorNumber <= SAFE ? minorNumber > this.#cMax : true) : minor > big.max;
+    if (bigger) {
+      if (minorNumber <= SAFE) this.#cMax = minorNumber;
+      else this.#currentBig().max = minor;
+      this.#cMaxAt = at;
+      this.#cRecipient = recipient;
+    }
+  }
+
+  #currentBig(): BigValues {
+    let big = this.#cBig;
+    if (big === undefined) {
+      big = { sum: undefined, max: undefined };
+      this.#cBig = big;
+    }
+    return big;
   }
 
   #insert(
@@ -197,7 +283,9 @@ export class BucketList {
 
   /** The exact values of bucket `i`, created on first need. */
   #bigAt(i: number): BigValues {
-    if (this.#big === undefined) this.#big = new Array<BigValues | undefined>(this.length).fill(undefined);
+    if (this.#big === undefined) {
+      this.#big = new Array<BigValues | undefined>(this.#data.length / STRIDE).fill(undefined);
+    }
     let big = this.#big[i];
     if (big === undefined) {
       big = { sum: undefined, max: undefined };

@@ -1,7 +1,7 @@
 import { AssetRegistry, BursarError, Money } from '@bursar/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { plainMinor, readAmount } from './read-amount.js';
+import { isZeroAmount, plainMinor, readAmount } from './read-amount.js';
 
 const assets = new AssetRegistry();
 assets.register({ symbol: 'PTS', decimals: 0 });
@@ -70,5 +70,20 @@ describe('readAmount reads amounts exactly as Money.parse does', () => {
     ] as const) {
       expect(plainMinor(text, decimals), text).toBe(-1);
     }
+  });
+});
+
+describe('isZeroAmount', () => {
+  it('agrees with /^0*(\\.0*)?$/ on texts of zeros, points and digits', () => {
+    const regex = /^0*(\.0*)?$/;
+    const text = fc.string({ unit: fc.constantFrom('0', '.', '1', '9', ' ', '-', 'e'), maxLength: 8 });
+    fc.assert(
+      fc.property(fc.oneof(text, fc.constantFrom<unknown>(0, 5, 0.5, null)), (value) => {
+        expect(isZeroAmount(value), String(value)).toBe(regex.test(String(value)));
+      }),
+      { seed: 11, verbose: true },
+    );
+    for (const zero of ['', '0', '0.00', '.', '0.', '.0', '000']) expect(isZeroAmount(zero)).toBe(true);
+    for (const other of ['0.01', '1', '..', '0..0', ' 0', '0e0']) expect(isZeroAmount(other)).toBe(false);
   });
 });

@@ -40,3 +40,21 @@ export function plainMinor(text: string, decimals: number): number {
   const minor = digits * 10 ** (decimals - (fraction === -1 ? 0 : fraction));
   return minor <= Number.MAX_SAFE_INTEGER ? minor : -1;
 }
+
+/**
+ * Is a capture's amount zero (all zeros with at most one point: `''`, `'0'`, `'0.00'`, `'.'`)?
+ * The same as testing `/^0*(\.0*)?$/`, without running a regular expression per payment.
+ */
+export function isZeroAmount(value: unknown): boolean {
+  if (typeof value !== 'string') return ZERO_TEXT.test(String(value));
+  let point = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 48 /* 0 */) continue;
+    if (c !== 46 /* . */ || point) return false;
+    point = true;
+  }
+  return true;
+}
+
+const ZERO_TEXT = /^0*(\.0*)?$/;

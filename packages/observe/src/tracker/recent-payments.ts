@@ -65,6 +65,8 @@ export class RecentPayments {
   }
 
   #forget(rec: SpendRecord): void {
-    if (rec.holdId !== undefined && this.#byHold.get(rec.holdId) === rec) this.#byHold.delete(rec.holdId);
+    // A hold id in the map belongs to the one record of the ring that has it (a second record
+    // with that id is a duplicate and never pushed), so no look-up is needed to check whose it is.
+    if (rec.holdId !== undefined) this.#byHold.delete(rec.holdId);
   }
 }

@@ -27,6 +27,8 @@ export class SpendSeries extends BucketList {
   expiresAt = 0;
   /** Heap key: when the sweeper looks at this series next. */
   at = 0;
+  /** In the tracker's expiry heap (set when its first payment is written). */
+  scheduled = false;
   removed = false;
 
   constructor(index: SpendIndex, groupKey: string, restKey: string, asset: Asset) {

@@ -20,7 +20,7 @@ import { BucketCursor } from './bucket-cursor.js';
 import { safeNumber } from './bucket-list.js';
 import { DIMENSIONS, type Dimension, FILTER_FIELD, NONE } from './dimension.js';
 import { GRANULARITIES, type Granularity, Timeline } from './granularity.js';
-import { readAmount } from './read-amount.js';
+import { isZeroAmount, readAmount } from './read-amount.js';
 import { RecentPayments } from './recent-payments.js';
 import { SpendIndex } from './spend-index.js';
 import type {
@@ -42,6 +42,9 @@ import type {
 import type { SpendInput, SpendRecord, SpendSource } from './spend-record.js';
 import type { SpendSeries } from './spend-series.js';
 import { DEFAULT_INDEXES, DEFAULT_RETENTION, indexIssues, SpendTrackerOptions } from './tracker-options.js';
+
+/** The fields of a payment other than its amount and currency (a `SpendInput` or an event). */
+type PaymentFields = Omit<SpendInput, 'amount' | 'currency'>;
 
 /** Listener of recorded payments. */
 export type SpendListener = (record: SpendRecord) => void;
@@ -100,6 +103,8 @@ export class SpendTracker {
   readonly #sweepBatch: number;
   readonly #onError: (error: unknown, context: string) => void;
   readonly #listeners = new Set<SpendListener>();
+  /** The listeners as an array, rebuilt when they change (iterating it allocates nothing). */
+  #listenerList: SpendListener[] = [];
   readonly #detach: Array<() => void> = [];
   /** Per granularity code: does any index use it (1) or not (0). */
   readonly #usedCodes: Uint8Array;
@@ -199,6 +204,7 @@ export class SpendTracker {
   close(): void {
     for (const off of this.#detach.splice(0)) off();
     this.#listeners.clear();
+    this.#listenerList = [];
   }
 
   /**
@@ -207,8 +213,9 @@ export class SpendTracker {
    */
   onRecord(listener: SpendListener): () => void {
     this.#listeners.add(listener);
+    this.#listenerList = [...this.#listeners];
     return () => {
-      this.#listeners.delete(listener);
+      if (this.#listeners.delete(listener)) this.#listenerList = [...this.#listeners];
     };
   }
 
@@ -217,7 +224,13 @@ export class SpendTracker {
    * returns `undefined` when a payment with the same `holdId` was already recorded.
    */
   record(input: SpendInput): SpendRecord | undefined {
-    return this.#ingest(input, 'manual');
+    const isObject = typeof input === 'object' && input !== null;
+    return this.#ingest(
+      input,
+      isObject ? input.amount : undefined,
+      isObject ? input.currency : undefined,
+      'manual',
+    );
   }
 
   /** Counters about the tracker (recorded, ignored, live series and buckets, …). */
@@ -419,7 +432,7 @@ export class SpendTracker {
 
   #onCaptured(e: HoldEvent): void {
     const amount = e.captured ?? e.amount;
-    if (amount === undefined || e.currency === undefined || /^0*(\.0*)?$/.test(amount)) {
+    if (amount === undefined || e.currency === undefined || isZeroAmount(amount)) {
       this.#stats.ignored++;
       return;
     }
@@ -446,32 +459,24 @@ export class SpendTracker {
     context: string,
   ): void {
     try {
-      this.#ingest(
-        {
-          agentId: e.agentId,
-          amount,
-          currency,
-          at: e.at,
-          recipient: e.recipient,
-          action: e.action,
-          protocol: e.protocol,
-          network: e.network,
-          holdId: e.holdId,
-          intentId: e.intentId,
-          transaction: (e as PaymentSettledEvent).transaction,
-        },
-        source,
-      );
+      // The event has the input's fields under the same names (`transaction` only on a
+      // settlement), so it is read in place rather than copied into an input object.
+      this.#ingest(e as PaymentSettledEvent, amount, currency, source);
     } catch (error) {
       // ingest counts the rejection; an invalid event must never break the emitter.
       safeReport(this.#onError, error, `${context} event not recorded`);
     }
   }
 
-  #ingest(input: SpendInput, source: SpendSource): SpendRecord | undefined {
+  #ingest(
+    input: PaymentFields,
+    amount: unknown,
+    currency: unknown,
+    source: SpendSource,
+  ): SpendRecord | undefined {
     let record: SpendRecord;
     try {
-      record = this.#validate(input, source);
+      record = this.#validate(input, amount, currency, source);
     } catch (error) {
       this.#stats.rejected++;
       throw error;
@@ -486,7 +491,9 @@ export class SpendTracker {
     this.#recent.push(record, now);
     this.#stats.recorded++;
     this.#sweep(now, this.#sweepBatch);
-    for (const listener of this.#listeners) {
+    const listeners = this.#listenerList;
+    for (let i = 0; i < listeners.length; i++) {
+      const listener = listeners[i]!;
       try {
         listener(record);
       } catch (error) {
@@ -496,24 +503,24 @@ export class SpendTracker {
     return record;
   }
 
-  #validate(input: SpendInput, source: SpendSource): SpendRecord {
+  #validate(input: PaymentFields, value: unknown, currency: unknown, source: SpendSource): SpendRecord {
     if (typeof input !== 'object' || input === null) {
       throw invalidPayment('a payment must be an object', '');
     }
     const agentId = text(input.agentId, 'agentId', true, 256)!;
     let amount: Money;
-    if (Money.isMoney(input.amount)) {
-      amount = input.amount;
-      if (input.currency !== undefined && this.#assets.get(input.currency)?.symbol !== amount.currency) {
+    if (Money.isMoney(value)) {
+      amount = value;
+      if (currency !== undefined && this.#assets.get(currency as string)?.symbol !== amount.currency) {
         throw invalidPayment(
-          `currency ${input.currency} does not match the amount's ${amount.currency}`,
+          `currency ${currency} does not match the amount's ${amount.currency}`,
           'currency',
         );
       }
       if (amount.isNegative()) throw invalidPayment('amount must not be negative', 'amount');
     } else {
-      if (typeof input.currency !== 'string') throw invalidPayment('currency is required', 'currency');
-      amount = readAmount(input.amount, this.#assets.require(input.currency), this.#moneyOptions);
+      if (typeof currency !== 'string') throw invalidPayment('currency is required', 'currency');
+      amount = readAmount(value, this.#assets.require(currency), this.#moneyOptions);
     }
     let at = input.at;
     if (at === undefined) at = this.#clock.now();
@@ -563,7 +570,7 @@ export class SpendTracker {
         if (writable[code] === 0) continue;
         if (series === undefined) {
           series = index.seriesFor(record, asset);
-          created = series.expiresAt === 0;
+          created = !series.scheduled;
         }
         const start = starts[code]!;
         const list = series.list(i);
@@ -571,12 +578,16 @@ export class SpendTracker {
           this.#bucketCount++;
           const cutoff = now - index.trimAfter[i]!;
           if (list.firstStart <= cutoff) this.#bucketCount -= list.trim(cutoff);
+          // Only a new bucket can move the expiry: an existing one (same start) was counted
+          // when it was created. Skipping the read saves a memory load per payment (a double
+          // field is a separate heap number).
+          const expires = start + index.keepFor[i]!;
+          if (expires > series.expiresAt) series.expiresAt = expires;
         }
-        const expires = start + index.keepFor[i]!;
-        if (expires > series.expiresAt) series.expiresAt = expires;
       }
       if (created && series !== undefined) {
         this.#seriesCount++;
+        series.scheduled = true;
         series.at = series.expiresAt;
         this.#heap.push(series);
         if (this.#seriesCount > this.#maxSeries) this.#evictOne(series);
