@@ -40,8 +40,9 @@ function keepsOrder(key: string): boolean {
 
 /**
  * `value`, or a copy with object keys in canonical order, that `JSON.stringify` writes as its
- * canonical JSON; {@link NOT_PLAIN} when that is not certain (a bigint, a Date, a `toJSON`, a
- * class instance, a non-finite number, an integer-like key, too deep).
+ * canonical JSON, bigints and dates as the strings the writer writes for them; {@link NOT_PLAIN}
+ * when that is not certain (a `toJSON`, a class instance, a non-finite number or invalid date,
+ * an integer-like key, too deep).
  */
 function sortedPlain(value: unknown, depth: number): unknown {
   switch (typeof value) {
@@ -51,9 +52,16 @@ function sortedPlain(value: unknown, depth: number): unknown {
       return value;
     case 'number':
       return Number.isFinite(value) ? value : NOT_PLAIN;
+    case 'bigint':
+      // The writer writes a bigint as its decimal string (intent hashes carry minor units).
+      return value.toString();
     case 'object': {
       if (value === null) return null;
       if (depth >= MAX_PLAIN_DEPTH) return NOT_PLAIN;
+      if (value instanceof Date) {
+        const t = value.getTime();
+        return Number.isFinite(t) ? value.toISOString() : NOT_PLAIN;
+      }
       if (Array.isArray(value)) {
         let copy: unknown[] | undefined;
         for (let i = 0; i < value.length; i++) {
