@@ -1,20 +1,27 @@
+import { StampedRecencyMap } from './stamped-recency-map.js';
+
+interface Box<V> {
+  value: V;
+  recency: number;
+}
+
 /**
  * A Map with a size cap that forgets the least recently used keys, at O(1) amortised cost.
  *
  * A plain LRU moves a key to the end on every read (a delete and a set). Here a key is moved
  * only when it has drifted into the older half of the map, which keeps reads cheap and still
- * evicts only keys that were not used during the last `capacity / 2` insertions. Internal.
+ * evicts only keys that were not used during the last `capacity / 2` insertions. For any value:
+ * each is kept in a small box carrying its recency stamp ({@link StampedRecencyMap}, which does
+ * the bookkeeping, keeps the stamp on values that are objects of ours). Internal.
  */
 export class RecencyMap<K, V> {
-  readonly #map = new Map<K, { value: V; stamp: number }>();
-  readonly #capacity: number;
-  readonly #onEvict: ((key: K, value: V) => void) | undefined;
-  #clock = 0;
-  #evicted = 0;
+  readonly #map: StampedRecencyMap<K, Box<V>>;
 
   constructor(capacity: number, onEvict?: (key: K, value: V) => void) {
-    this.#capacity = Math.max(1, capacity);
-    this.#onEvict = onEvict;
+    this.#map = new StampedRecencyMap<K, Box<V>>(
+      capacity,
+      onEvict === undefined ? undefined : (key, box) => onEvict(key, box.value),
+    );
   }
 
   get size(): number {
@@ -23,7 +30,7 @@ export class RecencyMap<K, V> {
 
   /** Keys forgotten because the map was full. */
   get evicted(): number {
-    return this.#evicted;
+    return this.#map.evicted;
   }
 
   has(key: K): boolean {
@@ -32,43 +39,27 @@ export class RecencyMap<K, V> {
 
   /** Reads without refreshing recency (for pure look-ups). */
   peek(key: K): V | undefined {
-    return this.#map.get(key)?.value;
+    return this.#map.peek(key)?.value;
   }
 
   /** Reads and marks the key as recently used. */
   get(key: K): V | undefined {
-    const entry = this.#map.get(key);
-    if (entry === undefined) return undefined;
-    if (this.#clock - entry.stamp > this.#capacity >> 1) {
-      this.#map.delete(key);
-      entry.stamp = ++this.#clock;
-      this.#map.set(key, entry);
-    }
-    return entry.value;
+    return this.#map.get(key)?.value;
   }
 
   set(key: K, value: V): void {
-    const entry = this.#map.get(key);
-    if (entry !== undefined) {
-      entry.value = value;
-      this.#map.delete(key);
-      entry.stamp = ++this.#clock;
-      this.#map.set(key, entry);
+    const box = this.#map.peek(key);
+    if (box === undefined) {
+      this.#map.set(key, { value, recency: 0 });
       return;
     }
-    this.#map.set(key, { value, stamp: ++this.#clock });
-    if (this.#map.size > this.#capacity) this.evictOldest();
+    box.value = value;
+    this.#map.set(key, box);
   }
 
   /** Forgets the least recently used key (counted as evicted); returns false when empty. */
   evictOldest(): boolean {
-    const oldest = this.#map.entries().next();
-    if (oldest.done) return false;
-    const [key, entry] = oldest.value;
-    this.#map.delete(key);
-    this.#evicted++;
-    this.#onEvict?.(key, entry.value);
-    return true;
+    return this.#map.evictOldest();
   }
 
   delete(key: K): boolean {
@@ -76,7 +67,7 @@ export class RecencyMap<K, V> {
   }
 
   *entries(): IterableIterator<[K, V]> {
-    for (const [k, e] of this.#map) yield [k, e.value];
+    for (const [k, box] of this.#map.entries()) yield [k, box.value];
   }
 
   clear(): void {

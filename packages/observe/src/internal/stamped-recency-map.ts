@@ -5,10 +5,10 @@ export interface Stamped {
 }
 
 /**
- * {@link RecencyMap} for values that are objects of ours: the recency stamp is a field of the
- * value instead of a wrapper object around it, so a look-up reads one object less — on the
- * payment path, one cache miss less per agent-keyed map when the agent was not seen recently.
- * Same policy: a key is moved to the end only once it has drifted into the older half, and the
+ * The size-capped recency map behind {@link RecencyMap}, for values that carry their own
+ * recency stamp: used directly for values that are objects of ours, a look-up reads one object
+ * less (on the payment path, one cache miss less per agent-keyed map when the agent was not seen
+ * recently). A key is moved to the end only once it has drifted into the older half, and the
  * least recently used key is evicted past `capacity`. Internal.
  */
 export class StampedRecencyMap<K, V extends Stamped> {
