@@ -206,7 +206,7 @@ describe('webhookChannel delivery', () => {
     const { engine, approvals, sleeps, errors, settled } = setup({
       url: server.url,
       attempts: 3,
-      requestTimeoutMs: 100,
+      requestTimeoutMs: 1_000, // room for a loaded machine: only the hanging call may time out
     });
     const d = await engine.authorize(pay({ amount: '250.00' }));
     expect(await settled).toBe('notified');
