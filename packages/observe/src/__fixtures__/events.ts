@@ -67,23 +67,29 @@ export class FakeBudgets implements BudgetStatusSource {
   /** Sets one daily USD budget of `agentId`. */
   set(agentId: string, spent: string, limit = '100.00', extra: Partial<BudgetStatus> = {}): void {
     const others = this.statuses.filter((s) => s.scope !== `agent:${agentId}`);
-    this.statuses = [
-      ...others,
-      {
-        policyId: 'production',
-        budgetId: 'daily',
-        kind: 'amount',
-        currency: 'USD',
-        window: 'daily',
-        scope: `agent:${agentId}`,
-        windowStart: Date.parse('2026-03-02T00:00:00Z'),
-        windowEnd: Date.parse('2026-03-03T00:00:00Z'),
-        limit,
-        spent,
-        held: '0.00',
-        remaining: Money.parse(limit, 'USD').subtract(Money.parse(spent, 'USD')).toDecimalString(),
-        ...extra,
-      },
-    ];
+    const remaining = Money.parse(limit, 'USD').subtract(Money.parse(spent, 'USD')).toDecimalString();
+    this.statuses = [...others, budgetStatus(agentId, { limit, spent, remaining, ...extra })];
   }
+}
+
+/**
+ * A daily USD budget status of `agentId` (nothing spent of 100.00), with `fields` over it. The
+ * fields are taken as given, so a test can hand the alerts text that is not a valid amount.
+ */
+export function budgetStatus(agentId: string, fields: Partial<BudgetStatus> = {}): BudgetStatus {
+  return {
+    policyId: 'production',
+    budgetId: 'daily',
+    kind: 'amount',
+    currency: 'USD',
+    window: 'daily',
+    scope: `agent:${agentId}`,
+    windowStart: Date.parse('2026-03-02T00:00:00Z'),
+    windowEnd: Date.parse('2026-03-03T00:00:00Z'),
+    limit: '100.00',
+    spent: '0.00',
+    held: '0.00',
+    remaining: '100.00',
+    ...fields,
+  };
 }

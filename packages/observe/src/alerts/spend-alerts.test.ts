@@ -1,6 +1,6 @@
 import { type AlertEvent, type BudgetStatus, BursarError, EventBus, ManualClock } from '@bursar/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { captured, decision, FakeBudgets } from '../__fixtures__/events.js';
+import { budgetStatus, captured, decision, FakeBudgets } from '../__fixtures__/events.js';
 import { AnomalyDetector } from '../anomaly/anomaly-detector.js';
 import { SpendTracker } from '../tracker/spend-tracker.js';
 import type { AlertRuleInput } from './alert-rules.js';
@@ -214,20 +214,6 @@ describe('SpendAlerts: budget_threshold reads the engine’s budget status', () 
 });
 
 describe('SpendAlerts: budget_threshold decides exactly, also where floating point cannot', () => {
-  const status = (agentId: string, fields: Partial<BudgetStatus>): BudgetStatus => ({
-    policyId: 'production',
-    budgetId: 'daily',
-    kind: 'amount',
-    currency: 'USD',
-    window: 'daily',
-    scope: `agent:${agentId}`,
-    limit: '100.00',
-    spent: '0.00',
-    held: '0.00',
-    remaining: '0.00',
-    ...fields,
-  });
-
   it('at, just below and just above a threshold, with huge amounts, cancellation and untrimmed text', async () => {
     const budgets = new FakeBudgets();
     const s = setup(
@@ -239,14 +225,21 @@ describe('SpendAlerts: budget_threshold decides exactly, also where floating poi
     );
     budgets.statuses = [
       // 79.99…% — a double rounds it to exactly 80.
-      status('below', { limit: '10000000000000000000000', spent: '7999999999999999999999.99' }),
-      status('at', { limit: '10000000000000000000000', spent: '8000000000000000000000.00' }),
-      status('above', { limit: '0.03', spent: '0.025' }), // 83.3 %
+      budgetStatus('below', { limit: '10000000000000000000000', spent: '7999999999999999999999.99' }),
+      budgetStatus('at', { limit: '10000000000000000000000', spent: '8000000000000000000000.00' }),
+      budgetStatus('above', { limit: '0.03', spent: '0.025' }), // 83.3 %
       // spent + held is exactly 90 %, but in doubles the two cancel to nonsense.
-      status('cancel', { limit: '100', spent: '-1000000000000000000000', held: '1000000000000000000090' }),
-      status('spaced', { spent: ' 85.00 ' }), // not a plain decimal: read as before, trimmed
-      status('tiny', { limit: '0.0000000000000000000000000001', spent: '0.00000000000000000000000000009' }),
-      status('bad', { limit: '1e2', spent: '90' }),
+      budgetStatus('cancel', {
+        limit: '100',
+        spent: '-1000000000000000000000',
+        held: '1000000000000000000090',
+      }),
+      budgetStatus('spaced', { spent: ' 85.00 ' }), // not a plain decimal: read as before, trimmed
+      budgetStatus('tiny', {
+        limit: '0.0000000000000000000000000001',
+        spent: '0.00000000000000000000000000009',
+      }),
+      budgetStatus('bad', { limit: '1e2', spent: '90' }),
     ];
     for (const agentId of ['below', 'at', 'above', 'cancel', 'spaced', 'tiny', 'bad'])
       s.pay('1.00', { agentId });
