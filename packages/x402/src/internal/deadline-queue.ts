@@ -1,3 +1,5 @@
+import { LinkedList } from './linked-list.js';
+
 /** One call waiting for its result or its deadline. */
 interface Waiter {
   /** `performance.now()` when the call times out. */
@@ -23,8 +25,8 @@ const SLACK_MS = 1;
 export class DeadlineQueue {
   readonly #ms: number;
   readonly #onTimeout: () => Error;
-  #head: Waiter | undefined;
-  #tail: Waiter | undefined;
+  /** Waiting calls in the order they started, which is also the order they fall due. */
+  readonly #waiting = new LinkedList<Waiter>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Whether the timer keeps the process alive (only while a call waits). */
   #refed = false;
@@ -37,7 +39,7 @@ export class DeadlineQueue {
   /** Calls waiting now (for tests and health). */
   get waiting(): number {
     let n = 0;
-    for (let w = this.#head; w; w = w.next) n++;
+    for (let w = this.#waiting.head; w; w = w.next) n++;
     return n;
   }
 
@@ -52,13 +54,11 @@ export class DeadlineQueue {
       const w: Waiter = {
         due: performance.now() + this.#ms,
         reject,
-        prev: this.#tail,
+        prev: undefined,
         next: undefined,
         done: false,
       };
-      if (this.#tail) this.#tail.next = w;
-      else this.#head = w;
-      this.#tail = w;
+      this.#waiting.append(w);
       this.#arm();
       work.then(
         (value) => {
@@ -87,8 +87,8 @@ export class DeadlineQueue {
   #finish(w: Waiter): boolean {
     if (w.done) return false;
     w.done = true;
-    this.#unlink(w);
-    if (this.#head === undefined && this.#refed && this.#timer !== undefined) {
+    this.#waiting.unlink(w);
+    if (this.#waiting.head === undefined && this.#refed && this.#timer !== undefined) {
       // Nothing waits: the armed timer may fire later (and find nothing) but holds no process open.
       this.#timer.unref();
       this.#refed = false;
@@ -96,22 +96,14 @@ export class DeadlineQueue {
     return true;
   }
 
-  #unlink(w: Waiter): void {
-    if (w.prev) w.prev.next = w.next;
-    else this.#head = w.next;
-    if (w.next) w.next.prev = w.prev;
-    else this.#tail = w.prev;
-    w.prev = undefined;
-    w.next = undefined;
-  }
-
   readonly #fire = (): void => {
     this.#timer = undefined;
     this.#refed = false;
     const now = performance.now();
-    for (let w = this.#head; w !== undefined && w.due <= now + SLACK_MS; w = this.#head) {
+    const waiting = this.#waiting;
+    for (let w = waiting.head; w !== undefined && w.due <= now + SLACK_MS; w = waiting.head) {
       w.done = true;
-      this.#unlink(w);
+      waiting.unlink(w);
       try {
         w.reject(this.#onTimeout());
       } catch {
@@ -119,7 +111,7 @@ export class DeadlineQueue {
         w.reject(new Error(`timed out after ${this.#ms} ms`));
       }
     }
-    const next = this.#head;
+    const next = waiting.head;
     if (next !== undefined) {
       this.#timer = setTimeout(this.#fire, Math.max(1, Math.ceil(next.due - now)));
       this.#refed = true;

@@ -1,4 +1,5 @@
 import type { IntentInput, Money, ParsedIntent } from '@bursar/core';
+import { LinkedList } from '../internal/linked-list.js';
 
 /** Where a guarded payment stands. */
 export type PaymentState =
@@ -118,8 +119,8 @@ export class PaymentBook {
   readonly #nodes = new Map<string, Node>();
   readonly #byPayload = new Map<string, string>();
   readonly #pending = new Map<string, PaymentEntry>();
-  #head: Node | undefined;
-  #tail: Node | undefined;
+  /** Entries in last-touched order, oldest first. */
+  readonly #order = new LinkedList<Node>();
 
   constructor(options: PaymentBookOptions) {
     this.#o = options;
@@ -169,10 +170,7 @@ export class PaymentBook {
       const node = entry.bookNode;
       if (node) {
         // Already in the order: moved within the list only, no map is touched.
-        if (node !== this.#tail) {
-          this.#unlink(node);
-          this.#append(node);
-        }
+        this.#order.moveToBack(node);
       } else {
         if (this.#pending.size > 0) this.#pending.delete(id);
         // Another entry under this id (not expected: callers look an id up before creating one).
@@ -181,7 +179,7 @@ export class PaymentBook {
         const added: Node = { entry, prev: undefined, next: undefined };
         entry.bookNode = added;
         this.#nodes.set(id, added);
-        this.#append(added);
+        this.#order.append(added);
         this.#byPayload.set(entry.payloadHash, id);
       }
     }
@@ -201,28 +199,9 @@ export class PaymentBook {
     return [...this.#pending.values()];
   }
 
-  /** Links a node at the back of the order (the map is the caller's). */
-  #append(node: Node): void {
-    node.prev = this.#tail;
-    node.next = undefined;
-    if (this.#tail) this.#tail.next = node;
-    else this.#head = node;
-    this.#tail = node;
-  }
-
-  /** Takes a node out of the order (the map is the caller's). */
-  #unlink(node: Node): void {
-    if (node.prev) node.prev.next = node.next;
-    else this.#head = node.next;
-    if (node.next) node.next.prev = node.prev;
-    else this.#tail = node.prev;
-    node.prev = undefined;
-    node.next = undefined;
-  }
-
   /** Forgets a node: out of the order and out of the map. */
   #remove(node: Node): void {
-    this.#unlink(node);
+    this.#order.unlink(node);
     const e = node.entry;
     e.bookNode = undefined;
     // The book keeps one node per payment id, so the id's node is this one.
@@ -234,7 +213,7 @@ export class PaymentBook {
     const o = this.#o;
     const soonest = Math.min(o.activeTtlMs, o.retentionMs);
     for (let i = 0; i < limit; i++) {
-      const node = this.#head;
+      const node = this.#order.head;
       if (!node) return;
       const e = node.entry;
       // The usual case, decided without looking at the state: the oldest entry is fresh.
