@@ -158,6 +158,31 @@ describe('SpendAlerts: budget_threshold reads the engine’s budget status', () 
     expect(s.sent.map((a) => a.agentId)).toEqual(['bot']);
   });
 
+  it('runs a backlog of due checks a few per event, never dropping one', async () => {
+    const budgets = new FakeBudgets();
+    const s = setup([{ type: 'budget_threshold', checkIntervalMs: 10_000 }], { budgets });
+    const agents = Array.from({ length: 50 }, (_, i) => `a${i}`);
+    for (const agentId of agents) budgets.set(agentId, '10.00');
+    // A first payment each reads at once; a second one inside the interval is queued.
+    for (const agentId of agents) s.pay('1.00', { agentId });
+    await s.alerts.flush();
+    for (const agentId of agents) s.pay('1.00', { agentId });
+    expect(budgets.reads).toHaveLength(50);
+    for (const agentId of agents) budgets.set(agentId, '90.00');
+    s.clock.advance(10_000);
+    const readsOfQueued = () => budgets.reads.filter((r) => r.agentId !== 'other').length - 50;
+    const seen: number[] = [];
+    for (let event = 0; event < 8; event++) {
+      s.pay('1.00', { agentId: 'other' });
+      seen.push(readsOfQueued());
+    }
+    expect(seen).toEqual([8, 16, 24, 32, 40, 48, 50, 50]);
+    await s.alerts.flush();
+    // Every queued agent was read again, once, and each crossed 80 %.
+    expect(new Set(s.sent.map((a) => a.agentId))).toEqual(new Set(agents));
+    expect(s.sent).toHaveLength(50);
+  });
+
   it('evaluates overlapping reads of one agent each with its own result, also after a failed read', async () => {
     // A source whose reads the test settles by hand, in any order.
     const pending: Array<{ resolve: (s: BudgetStatus[]) => void; reject: (e: Error) => void }> = [];

@@ -143,6 +143,61 @@ describe('BucketList', () => {
     );
   });
 
+  it('equals the model over long runs that keep trimming behind the newest bucket (property)', () => {
+    // Time moves forward and old buckets are trimmed as they go, as in a tracker, with some
+    // late payments: the array's window moves and is copied to the front again and again.
+    const op = fc.oneof(
+      {
+        weight: 6,
+        arbitrary: fc.record({ kind: fc.constant('next' as const), by: fc.integer({ min: 0, max: 2 }) }),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          kind: fc.constant('late' as const),
+          back: fc.integer({ min: 1, max: 12 }),
+          minor: fc.oneof(fc.bigInt({ min: 0n, max: 100n }), fc.bigInt({ min: SAFE - 5n, max: SAFE + 5n })),
+        }),
+      },
+      {
+        weight: 3,
+        arbitrary: fc.record({ kind: fc.constant('trim' as const), keep: fc.integer({ min: 0, max: 10 }) }),
+      },
+    );
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(op, { minLength: 50, maxLength: 400 }), (implied, ops) => {
+        const list = new BucketList(implied ? 'r0' : false);
+        const model = new ModelBuckets(implied ? 'r0' : undefined);
+        let slot = 0;
+        let at = 0;
+        for (const o of ops) {
+          at++;
+          if (o.kind === 'next') {
+            slot += o.by;
+            const r = at % 3 === 0 ? 'r1' : 'r2';
+            expect(add(list, slot * 60, BigInt(at % 50), at, r)).toBe(
+              model.add(slot * 60, BigInt(at % 50), at, r),
+            );
+          } else if (o.kind === 'late') {
+            const start = Math.max(0, slot - o.back) * 60;
+            expect(add(list, start, o.minor, at, 'late')).toBe(model.add(start, o.minor, at, 'late'));
+          } else {
+            const cutoff = (slot - o.keep) * 60;
+            expect(list.trim(cutoff)).toBe(model.trim(cutoff));
+          }
+          expect(list.length).toBe(model.buckets.length);
+          expect(list.firstStart).toBe(model.buckets[0]?.start ?? Number.POSITIVE_INFINITY);
+        }
+        expect(contents(list)).toEqual(model.buckets);
+        for (let probe = (slot - 15) * 60; probe <= (slot + 1) * 60; probe += 30) {
+          const want = model.buckets.findIndex((b) => b.start >= probe);
+          expect(list.lowerBound(probe)).toBe(want < 0 ? model.buckets.length : want);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('answers every read the same before and after each write, newest bucket included (property)', () => {
     // The newest bucket lives in fields, the others in the array: reads of any index, the
     // first start and lower bounds must not see the seam, through late inserts and trims.

@@ -38,14 +38,32 @@ interface BigValues {
  * only this object — not the array and its separately allocated elements, two more memory
  * loads that miss the cache when the series was not written recently. The array is touched when
  * a bucket starts (the newest moves into it) and for late payments.
+ *
+ * The array's buckets are a window `[#first, #first + #n)` of it: a trim moves the window's
+ * start instead of splicing the array (a splice at the front returns the removed elements as a
+ * new array, and shrinks the backing store so that a later append must allocate a new one), and
+ * an append writes into the room left behind. Once the window reaches the end of the array and
+ * the room before it is at least as large as the window, the window is copied to the front: an
+ * O(live) copy after as many trims, so a list that drops one bucket per new one allocates
+ * nothing once its array has grown to twice its live buckets.
  */
 export class BucketList {
-  /** {@link STRIDE} numbers per bucket, oldest first; every bucket but the newest. */
+  /**
+   * {@link STRIDE} numbers per bucket, oldest first; every bucket but the newest, at buckets
+   * `#first … #first + #n − 1` of the array (what lies outside is unused room).
+   */
   readonly #data: number[] = [];
-  /** Recipient of each bucket's largest payment; undefined when `#implied` stands for all. */
+  /** First bucket of the window in {@link #data} (and in {@link #recipients}). */
+  #first = 0;
+  /** Buckets in the window. */
+  #n = 0;
+  /**
+   * Recipient of each bucket's largest payment, aligned with {@link #data} (same window, one
+   * entry per bucket; unused room holds undefined); undefined when `#implied` stands for all.
+   */
   readonly #recipients: (string | undefined)[] | undefined;
   readonly #implied: string | undefined;
-  /** Per bucket of the array, exact values past 2^53 (undefined where there are none). */
+  /** Per bucket of the window (index 0 = its first), exact values past 2^53 (undefined where there are none). */
   #big: (BigValues | undefined)[] | undefined = undefined;
   /** The newest bucket (when {@link #cCount} > 0; a bucket always holds a payment). */
   #cStart = 0;
@@ -66,50 +84,50 @@ export class BucketList {
   }
 
   get length(): number {
-    return this.#data.length / STRIDE + (this.#cCount > 0 ? 1 : 0);
+    return this.#n + (this.#cCount > 0 ? 1 : 0);
   }
 
   /** Start of the oldest bucket (+∞ when there is none). */
   get firstStart(): number {
-    if (this.#data.length > 0) return this.#data[START]!;
+    if (this.#n > 0) return this.#data[this.#first * STRIDE + START]!;
     return this.#cCount > 0 ? this.#cStart : Number.POSITIVE_INFINITY;
   }
 
   start(i: number): number {
-    return this.#isCurrent(i) ? this.#cStart : this.#data[i * STRIDE + START]!;
+    return this.#isCurrent(i) ? this.#cStart : this.#data[(this.#first + i) * STRIDE + START]!;
   }
 
   count(i: number): number {
-    return this.#isCurrent(i) ? this.#cCount : this.#data[i * STRIDE + COUNT]!;
+    return this.#isCurrent(i) ? this.#cCount : this.#data[(this.#first + i) * STRIDE + COUNT]!;
   }
 
   /** The exact sum of bucket `i`. */
   sum(i: number): bigint {
     if (this.#isCurrent(i)) return this.#cBig?.sum ?? BigInt(this.#cSum);
-    return this.#big?.[i]?.sum ?? BigInt(this.#data[i * STRIDE + SUM]!);
+    return this.#big?.[i]?.sum ?? BigInt(this.#data[(this.#first + i) * STRIDE + SUM]!);
   }
 
   /** The exact largest payment of bucket `i`. */
   max(i: number): bigint {
     if (this.#isCurrent(i)) return this.#cBig?.max ?? BigInt(this.#cMax);
-    return this.#big?.[i]?.max ?? BigInt(this.#data[i * STRIDE + MAX]!);
+    return this.#big?.[i]?.max ?? BigInt(this.#data[(this.#first + i) * STRIDE + MAX]!);
   }
 
   /** When the largest payment of bucket `i` was made. */
   maxAt(i: number): number {
-    return this.#isCurrent(i) ? this.#cMaxAt : this.#data[i * STRIDE + MAX_AT]!;
+    return this.#isCurrent(i) ? this.#cMaxAt : this.#data[(this.#first + i) * STRIDE + MAX_AT]!;
   }
 
   /** Recipient of the largest payment of bucket `i`. */
   maxRecipient(i: number): string | undefined {
     if (this.#recipients === undefined) return this.#implied;
-    return this.#isCurrent(i) ? this.#cRecipient : this.#recipients[i];
+    return this.#isCurrent(i) ? this.#cRecipient : this.#recipients[this.#first + i];
   }
 
   /** Index of the first bucket whose start is ≥ `start`. */
   lowerBound(start: number): number {
     const i = this.#lowerBoundInArray(start);
-    return i === this.#data.length / STRIDE && this.#cCount > 0 && this.#cStart < start ? i + 1 : i;
+    return i === this.#n && this.#cCount > 0 && this.#cStart < start ? i + 1 : i;
   }
 
   /**
@@ -135,10 +153,8 @@ export class BucketList {
       return true;
     }
     // A late payment: older than the newest bucket, so it belongs to the array.
-    const d = this.#data;
-    const n = d.length / STRIDE;
     const i = this.#lowerBoundInArray(start);
-    if (i < n && d[i * STRIDE + START] === start) {
+    if (i < this.#n && this.#data[(this.#first + i) * STRIDE + START] === start) {
       this.#addTo(i, minor, minorNumber, at, recipient);
       return false;
     }
@@ -149,9 +165,14 @@ export class BucketList {
   /** Drops buckets that start at or before `cutoffStart`; returns how many were dropped. */
   trim(cutoffStart: number): number {
     const d = this.#data;
-    const n = d.length / STRIDE;
+    const n = this.#n;
+    const first = this.#first;
+    // Nothing to drop (the common case): one comparison, and a small integer returned.
+    if (n > 0 ? d[first * STRIDE + START]! > cutoffStart : this.#cCount === 0 || this.#cStart > cutoffStart) {
+      return 0;
+    }
     let k = 0;
-    while (k < n && d[k * STRIDE + START]! <= cutoffStart) k++;
+    while (k < n && d[(first + k) * STRIDE + START]! <= cutoffStart) k++;
     let dropped = k;
     if (k === n && this.#cCount > 0 && this.#cStart <= cutoffStart) {
       this.#cCount = 0;
@@ -160,10 +181,10 @@ export class BucketList {
       dropped++;
     }
     if (k === 0) return dropped;
-    // splice at the front: V8 moves the array's start instead of its elements (copyWithin
-    // and an element loop were 3 to 100 times slower here).
-    d.splice(0, k * STRIDE);
-    this.#recipients?.splice(0, k);
+    // The window moves (see the class comment); dropped recipients are let go at once.
+    this.#recipients?.fill(undefined, first, first + k);
+    this.#n = n - k;
+    this.#first = n === k ? 0 : first + k;
     const big = this.#big;
     if (big !== undefined) {
       big.splice(0, k);
@@ -174,33 +195,70 @@ export class BucketList {
 
   /** Is `i` the newest bucket (held in fields, not in the array)? */
   #isCurrent(i: number): boolean {
-    return this.#cCount > 0 && i === this.#data.length / STRIDE;
+    return this.#cCount > 0 && i === this.#n;
   }
 
   #lowerBoundInArray(start: number): number {
     const d = this.#data;
+    const first = this.#first;
     let lo = 0;
-    let hi = d.length / STRIDE;
+    let hi = this.#n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (d[mid * STRIDE + START]! < start) lo = mid + 1;
+      if (d[(first + mid) * STRIDE + START]! < start) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  /** Moves the newest bucket to the end of the array (a newer one starts). */
+  /** Moves the newest bucket to the end of the window (a newer one starts). */
   #retireCurrent(): void {
+    const n = this.#n;
+    const end = this.#roomAtEnd();
     const d = this.#data;
-    const n = d.length / STRIDE;
-    d.push(this.#cStart, this.#cCount, this.#cSum, this.#cMax, this.#cMaxAt);
-    this.#recipients?.push(this.#cRecipient);
+    const o = end * STRIDE;
+    if (o === d.length) {
+      d.push(this.#cStart, this.#cCount, this.#cSum, this.#cMax, this.#cMaxAt);
+      this.#recipients?.push(this.#cRecipient);
+    } else {
+      d[o + START] = this.#cStart;
+      d[o + COUNT] = this.#cCount;
+      d[o + SUM] = this.#cSum;
+      d[o + MAX] = this.#cMax;
+      d[o + MAX_AT] = this.#cMaxAt;
+      if (this.#recipients !== undefined) this.#recipients[end] = this.#cRecipient;
+    }
+    this.#n = n + 1;
     const big = this.#cBig;
     if (this.#big !== undefined) this.#big.push(big);
     else if (big !== undefined) {
       this.#big = new Array<BigValues | undefined>(n + 1).fill(undefined);
       this.#big[n] = big;
     }
+  }
+
+  /**
+   * Where the window's next bucket goes (an array index in buckets): first copies the window
+   * to the front when it reached the end of the array and the room before it is at least as
+   * large as the window itself (amortised O(1) per trimmed bucket).
+   */
+  #roomAtEnd(): number {
+    const first = this.#first;
+    const n = this.#n;
+    if (first > 0 && (first + n) * STRIDE === this.#data.length && first >= n) {
+      // Element loops, not copyWithin: the builtin reads each double as a new heap number.
+      const d = this.#data;
+      const from = first * STRIDE;
+      for (let k = 0; k < n * STRIDE; k++) d[k] = d[from + k]!;
+      const r = this.#recipients;
+      if (r !== undefined) {
+        for (let k = 0; k < n; k++) r[k] = r[first + k];
+        for (let k = n; k < first + n; k++) r[k] = undefined;
+      }
+      this.#first = 0;
+      return n;
+    }
+    return first + n;
   }
 
   #addToCurrent(minor: bigint, minorNumber: number, at: number, recipient: string | undefined): void {
@@ -243,14 +301,30 @@ export class BucketList {
     const safe = minorNumber <= SAFE;
     const value = safe ? minorNumber : 0;
     const d = this.#data;
-    const n = d.length / STRIDE;
-    if (i === n) d.push(start, 1, value, value, at);
-    else d.splice(i * STRIDE, 0, start, 1, value, value, at);
+    const n = this.#n;
     const recipients = this.#recipients;
-    if (recipients !== undefined) {
-      if (i === n) recipients.push(recipient);
-      else recipients.splice(i, 0, recipient);
+    if (i === n) {
+      const end = this.#roomAtEnd();
+      const o = end * STRIDE;
+      if (o === d.length) {
+        d.push(start, 1, value, value, at);
+        recipients?.push(recipient);
+      } else {
+        d[o + START] = start;
+        d[o + COUNT] = 1;
+        d[o + SUM] = value;
+        d[o + MAX] = value;
+        d[o + MAX_AT] = at;
+        if (recipients !== undefined) recipients[end] = recipient;
+      }
+    } else {
+      // Between two buckets (rare): the array after it moves up, unused room included, so
+      // the arrays stay aligned.
+      const p = this.#first + i;
+      d.splice(p * STRIDE, 0, start, 1, value, value, at);
+      recipients?.splice(p, 0, recipient);
     }
+    this.#n = n + 1;
     const big = safe ? undefined : { sum: minor, max: minor };
     if (this.#big !== undefined) this.#big.splice(i, 0, big);
     else if (big !== undefined) {
@@ -261,7 +335,7 @@ export class BucketList {
 
   #addTo(i: number, minor: bigint, minorNumber: number, at: number, recipient: string | undefined): void {
     const d = this.#data;
-    const o = i * STRIDE;
+    const o = (this.#first + i) * STRIDE;
     const big = this.#big?.[i];
     if (big?.sum === undefined) {
       const s = d[o + SUM]! + minorNumber;
@@ -277,14 +351,14 @@ export class BucketList {
       if (minorNumber <= SAFE) d[o + MAX] = minorNumber;
       else this.#bigAt(i).max = minor;
       d[o + MAX_AT] = at;
-      if (this.#recipients !== undefined) this.#recipients[i] = recipient;
+      if (this.#recipients !== undefined) this.#recipients[this.#first + i] = recipient;
     }
   }
 
   /** The exact values of bucket `i`, created on first need. */
   #bigAt(i: number): BigValues {
     if (this.#big === undefined) {
-      this.#big = new Array<BigValues | undefined>(this.#data.length / STRIDE).fill(undefined);
+      this.#big = new Array<BigValues | undefined>(this.#n).fill(undefined);
     }
     let big = this.#big[i];
     if (big === undefined) {

@@ -10,7 +10,9 @@ import { type Asset, Money, type MoneyOptions } from '@bursar/core';
 export function readAmount(value: unknown, asset: Asset, options: MoneyOptions): Money {
   if (typeof value === 'string') {
     const minor = plainMinor(value, asset.decimals);
-    if (minor >= 0) return Money.fromMinor(minor, asset);
+    // The caller's options, not a default `{}` made per call (the asset is given, so they only
+    // say that negatives are not allowed, as in Money.parse).
+    if (minor >= 0) return Money.fromMinor(minor, asset, options);
   }
   return Money.parse(value as string, asset, options);
 }

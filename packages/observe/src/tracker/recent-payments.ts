@@ -1,20 +1,26 @@
+import { HoldIndex } from './hold-index.js';
 import type { SpendRecord } from './spend-record.js';
 
 /**
  * The last `capacity` payments no older than `maxAgeMs`, in a fixed ring: O(1) per payment,
  * memory bounded by the capacity. Also indexes hold ids while their payment is in the ring,
- * so a capture delivered twice is counted once. Internal.
+ * so a capture delivered twice is counted once ({@link HoldIndex}: forgetting the oldest
+ * payment's hold id reads neither that payment nor its id). Internal.
  */
 export class RecentPayments {
   readonly #ring: (SpendRecord | undefined)[];
   readonly #maxAgeMs: number;
-  readonly #byHold = new Map<string, SpendRecord>();
+  readonly #byHold: HoldIndex;
   #head = 0; // next write position
   #size = 0;
+  /** The last hold id looked up and its hash: the push that usually follows reuses it. */
+  #lastHold: string | undefined = undefined;
+  #lastHash = 0;
 
   constructor(capacity: number, maxAgeMs: number) {
     this.#ring = new Array<SpendRecord | undefined>(capacity).fill(undefined);
     this.#maxAgeMs = maxAgeMs;
+    this.#byHold = new HoldIndex(capacity);
   }
 
   get size(): number {
@@ -22,17 +28,19 @@ export class RecentPayments {
   }
 
   hasHold(holdId: string): boolean {
-    return this.#byHold.has(holdId);
+    return this.#byHold.find(holdId, this.#hashOf(holdId)) >= 0;
   }
 
   push(record: SpendRecord, now: number): void {
     const cap = this.#ring.length;
     if (cap === 0) return;
     this.prune(now);
-    const old = this.#ring[this.#head];
-    if (old !== undefined) this.#forget(old);
-    this.#ring[this.#head] = record;
-    if (record.holdId !== undefined) this.#byHold.set(record.holdId, record);
+    const head = this.#head;
+    // The old payment at `head` (if any) is not read: its hold id goes by position.
+    this.#byHold.delete(head);
+    this.#ring[head] = record;
+    const holdId = record.holdId;
+    if (holdId !== undefined) this.#byHold.set(head, holdId, this.#hashOf(holdId));
     this.#head = (this.#head + 1) % cap;
     if (this.#size < cap) this.#size++;
   }
@@ -45,7 +53,7 @@ export class RecentPayments {
       const tail = (this.#head - this.#size + cap) % cap;
       const rec = this.#ring[tail];
       if (rec !== undefined && rec.at >= cutoff) break;
-      if (rec !== undefined) this.#forget(rec);
+      this.#byHold.delete(tail);
       this.#ring[tail] = undefined;
       this.#size--;
     }
@@ -64,9 +72,11 @@ export class RecentPayments {
     return out;
   }
 
-  #forget(rec: SpendRecord): void {
-    // A hold id in the map belongs to the one record of the ring that has it (a second record
-    // with that id is a duplicate and never pushed), so no look-up is needed to check whose it is.
-    if (rec.holdId !== undefined) this.#byHold.delete(rec.holdId);
+  #hashOf(holdId: string): number {
+    if (holdId !== this.#lastHold) {
+      this.#lastHold = holdId;
+      this.#lastHash = this.#byHold.hash(holdId);
+    }
+    return this.#lastHash;
   }
 }

@@ -577,7 +577,7 @@ export class SpendTracker {
         if (list.add(start, minor, minorNumber, at, recipient)) {
           this.#bucketCount++;
           const cutoff = now - index.trimAfter[i]!;
-          if (list.firstStart <= cutoff) this.#bucketCount -= list.trim(cutoff);
+          this.#bucketCount -= list.trim(cutoff);
           // Only a new bucket can move the expiry: an existing one (same start) was counted
           // when it was created. Skipping the read saves a memory load per payment (a double
           // field is a separate heap number).
