@@ -45,6 +45,63 @@ function sortKeys(keys: string[]): string[] {
   return keys;
 }
 
+/** How one set of keys (in `Object.keys` order) is written: sorted, with each member's opening text. */
+interface Shape {
+  /** The keys as `Object.keys` listed them: what a lookup compares. */
+  order: readonly string[];
+  /** The same keys in canonical order. */
+  sorted: readonly string[];
+  /** `{"key":` for each sorted key: the text of a member written first. */
+  open: readonly string[];
+  /** `,"key":` for each sorted key: the text of any later member. */
+  comma: readonly string[];
+  /** `{"key":"` and `,"key":"`: the same, followed by the opening quote of a string value. */
+  openQuote: readonly string[];
+  commaQuote: readonly string[];
+}
+
+/** Most keys a cached shape has; larger objects are sorted each time. */
+const SHAPE_MAX_KEYS = 32;
+/** Shapes kept; a new shape past this replaces the oldest. Audit data has a handful. */
+const SHAPE_SLOTS = 64;
+const shapes: Shape[] = [];
+let nextSlot = 0;
+
+/**
+ * The shape of an object with these own keys. Records of one kind share their keys, so the
+ * sort and the key quoting are done once per kind, not once per record, and each member's
+ * opening text is one string (fewer pieces to join when the text is hashed).
+ */
+function shapeOf(keys: string[]): Shape {
+  const n = keys.length;
+  for (let s = 0; s < shapes.length; s++) {
+    const shape = shapes[s]!;
+    const order = shape.order;
+    if (order.length !== n) continue;
+    let i = 0;
+    while (i < n && order[i] === keys[i]) i++;
+    if (i === n) return shape;
+  }
+  const sorted = sortKeys(keys.slice());
+  const open: string[] = [];
+  const comma: string[] = [];
+  const openQuote: string[] = [];
+  const commaQuote: string[] = [];
+  for (const key of sorted) {
+    const quoted = quoteKey(key);
+    open.push(`{${quoted}`);
+    comma.push(`,${quoted}`);
+    openQuote.push(`{${quoted}"`);
+    commaQuote.push(`,${quoted}"`);
+  }
+  const shape: Shape = { order: keys, sorted, open, comma, openQuote, commaQuote };
+  if (n <= SHAPE_MAX_KEYS) {
+    shapes[nextSlot] = shape;
+    nextSlot = (nextSlot + 1) % SHAPE_SLOTS;
+  }
+  return shape;
+}
+
 /**
  * Byte-identical to core's `canonicalJson` (a property test holds it to that), but faster on
  * the plain JSON data audit records carry: no path strings and no cycle set are built. Anything
@@ -85,18 +142,15 @@ function write(value: unknown, depth: number): string {
       if (value instanceof Date || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
         return canonicalJson(value);
       }
-      const keys = sortKeys(Object.keys(value));
-      let out = '{';
-      let first = true;
+      const shape = shapeOf(Object.keys(value));
+      const keys = shape.sorted;
+      let out = '';
       for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const v = (value as Record<string, unknown>)[key];
+        const v = (value as Record<string, unknown>)[keys[i]!];
         if (v === undefined) continue;
-        if (!first) out += ',';
-        first = false;
-        out += quoteKey(key) + write(v, depth + 1);
+        out += (out === '' ? shape.open[i]! : shape.comma[i]!) + write(v, depth + 1);
       }
-      return `${out}}`;
+      return out === '' ? '{}' : `${out}}`;
     }
     default:
       // bigint is written by core as a decimal string; undefined, functions and symbols throw there.
@@ -180,17 +234,21 @@ function copyWrite(value: unknown, depth: number, out: CanonicalCopy): string {
       if (value instanceof Date || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
         return slowCopy(value, out);
       }
-      const keys = sortKeys(Object.keys(value));
+      const shape = shapeOf(Object.keys(value));
+      const keys = shape.sorted;
       const obj: Record<string, unknown> = {};
-      let text = '{';
-      let first = true;
+      let text = '';
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const v = (value as Record<string, unknown>)[key];
         if (v === undefined) continue;
-        if (!first) text += ',';
-        first = false;
-        text += quoteKey(key) + copyWrite(v, depth + 1, out);
+        if (typeof v === 'string' && v.length <= 128 && PLAIN_STRING.test(v)) {
+          // The usual member: a short plain string, written with its quotes and no extra piece.
+          text += (text === '' ? shape.openQuote[i]! : shape.commaQuote[i]!) + v + '"';
+          out.copy = v;
+        } else {
+          text += (text === '' ? shape.open[i]! : shape.comma[i]!) + copyWrite(v, depth + 1, out);
+        }
         if (key === '__proto__') {
           // An own data property, as JSON.parse makes it; plain assignment would set the prototype.
           Object.defineProperty(obj, key, {
@@ -204,7 +262,7 @@ function copyWrite(value: unknown, depth: number, out: CanonicalCopy): string {
         }
       }
       out.copy = Object.freeze(obj);
-      return `${text}}`;
+      return text === '' ? '{}' : `${text}}`;
     }
     default:
       return canonicalJson(value); // undefined, functions and symbols: throws NOT_CANONICAL

@@ -42,4 +42,20 @@ describe('PaymentIndex', () => {
     expect(ix.approverSeqs('x', 0, 1000)).toEqual([1]);
     expect(ix.approverSeqs('y', 0, 1000)).toEqual([2, 1]);
   });
+
+  it('keeps a replaced key joined to its payment through later joins', () => {
+    seq = 0;
+    const ix = new PaymentIndex();
+    ix.add(rec({ paymentId: 'pay_2' })); // 1
+    ix.add(rec({ intentId: 'int_1', approvalId: 'apr_1' })); // 2
+    ix.add(rec({ paymentId: 'pay_1' })); // 3
+    ix.add(rec({ paymentId: 'pay_1' })); // 4
+    ix.add(rec({ paymentId: 'pay_2', approvalId: 'apr_1' })); // 5: joins pay_2 with int_1, which names it
+    ix.add(rec({ holdId: 'hold_1' })); // 6
+    ix.add(rec({ paymentId: 'pay_1', holdId: 'hold_1', approvalId: 'apr_1' })); // 7: joins everything
+    for (const id of ['pay_2', 'int_1', 'apr_1', 'pay_1', 'hold_1']) {
+      expect(ix.keyOf(id)).toBe('int_1');
+      expect(ix.paymentSeqs(id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    }
+  });
 });

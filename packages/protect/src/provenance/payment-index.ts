@@ -1,23 +1,6 @@
 import type { AuditRecord } from '@bursar/core';
-
-interface PaymentEntry {
-  /** The best id of the payment: its intent id when known. */
-  key: string;
-  /** Rank of `key` in ID_FIELDS (lower is better). */
-  keyRank: number;
-  /** Seqs of the payment's records, ascending. */
-  seqs: number[];
-  /** `at` of the payment's first record: the start its durations are measured from. */
-  firstAt: number;
-  /** Every id that names this payment; undefined while `key` is the only one (the usual case). */
-  aliases: string[] | undefined;
-}
-
-interface TimeIndex {
-  /** Ascending record times, parallel to `seqs`. */
-  ats: number[];
-  seqs: number[];
-}
+import { Float64Column, Int32Column, ValueColumn } from '../internal/chunked-columns.js';
+import { TimeList } from '../internal/time-list.js';
 
 /** The data fields that name a payment, in order of preference for its key. */
 const ID_FIELDS = ['intentId', 'paymentId', 'holdId', 'approvalId'] as const;
@@ -25,13 +8,39 @@ const ID_FIELDS = ['intentId', 'paymentId', 'holdId', 'approvalId'] as const;
 /**
  * In-memory indexes over the provenance log: one payment's records (joined through any of its
  * intent, hold, approval or payment ids), an agent's records sorted by time, and the approval
- * records of each approver. Each append costs O(1) amortised (a sorted insert only when a
- * clock steps back); queries never scan the log.
+ * records of each approver. Each append costs O(1) amortised (a sorted insert into one chunk
+ * only when a clock steps back); queries never scan the log.
+ *
+ * What it keeps per record is a few bytes, not objects: records are numbered in the order they
+ * are added (their ordinal), and each payment's records form a chain through a per-record
+ * "previous record of the same payment" slot in chunked typed arrays. A payment is a number
+ * with columns of its own (newest record, record count, first time, key); ids map to it.
  */
 export class PaymentIndex {
-  readonly #byAlias = new Map<string, PaymentEntry>();
-  readonly #byAgent = new Map<string, TimeIndex>();
-  readonly #byApprover = new Map<string, TimeIndex>();
+  /** Any id of a payment → the payment's number. */
+  readonly #byAlias = new Map<string, number>();
+  readonly #byAgent = new Map<string, TimeList>();
+  readonly #byApprover = new Map<string, TimeList>();
+
+  /** Per record (by ordinal): its seq. */
+  readonly #seq = new Float64Column();
+  /** Per record: 1 + ordinal of the previous record of the same payment; 0 for the first. */
+  readonly #prev = new Int32Column();
+  #records = 0;
+
+  /** Per payment: 1 + ordinal of its newest record (0 while it has none). */
+  readonly #last = new Int32Column();
+  /** Per payment: how many records its chain holds. */
+  readonly #count = new Int32Column();
+  /** Per payment: `at` of its first record, the start its durations are measured from. */
+  readonly #firstAt = new Float64Column();
+  /** Per payment: rank of its key in ID_FIELDS (lower is better). */
+  readonly #keyRank = new Int32Column();
+  /** Per payment: its best id (its intent id when known). */
+  readonly #key = new ValueColumn<string>();
+  /** Every id that names a payment, for the few payments with more than their key. */
+  readonly #aliases = new Map<number, string[]>();
+  #payments = 0;
 
   /** Adds a record (records arrive in seq order). */
   add(record: AuditRecord): void {
@@ -40,7 +49,7 @@ export class PaymentIndex {
     const paymentId = d.paymentId;
     const holdId = d.holdId;
     const approvalId = d.approvalId;
-    let entry: PaymentEntry | undefined;
+    let payment: number | undefined;
     if (
       typeof intentId === 'string' &&
       intentId.length > 0 &&
@@ -49,33 +58,32 @@ export class PaymentIndex {
       approvalId === undefined
     ) {
       // The common case: one id. One lookup, no alias bookkeeping.
-      entry = this.#byAlias.get(intentId);
-      if (entry === undefined) {
-        // Built whole (seqs included) in one literal: the cheapest shape to create and keep.
-        this.#byAlias.set(intentId, {
-          key: intentId,
-          keyRank: 0,
-          seqs: [record.seq],
-          firstAt: record.at,
-          aliases: undefined,
-        });
-      } else {
-        entry.seqs.push(record.seq);
+      payment = this.#byAlias.get(intentId);
+      if (payment === undefined) {
+        payment = this.#newPayment(intentId, 0, record.at);
+        this.#byAlias.set(intentId, payment);
       }
     } else {
-      entry = this.#paymentFor([intentId, paymentId, holdId, approvalId], record.at);
-      if (entry) entry.seqs.push(record.seq);
+      payment = this.#paymentFor([intentId, paymentId, holdId, approvalId], record.at);
+    }
+    const ordinal = this.#records++;
+    this.#seq.set(ordinal, record.seq);
+    if (payment !== undefined) {
+      this.#prev.set(ordinal, this.#last.get(payment));
+      this.#last.set(payment, ordinal + 1);
+      this.#count.set(payment, this.#count.get(payment) + 1);
     }
     const agentId = d.agentId;
-    if (typeof agentId === 'string') insertTimed(this.#byAgent, agentId, record.at, record.seq);
+    if (typeof agentId === 'string') timed(this.#byAgent, agentId).add(record.at, record.seq);
     if (d.approvers !== undefined || d.approver !== undefined) {
-      for (const approver of approversOf(d)) insertTimed(this.#byApprover, approver, record.at, record.seq);
+      for (const approver of approversOf(d)) timed(this.#byApprover, approver).add(record.at, record.seq);
     }
   }
 
   /** The payment key (its first id) an id belongs to. */
   keyOf(id: string): string | undefined {
-    return this.#byAlias.get(id)?.key;
+    const payment = this.#byAlias.get(id);
+    return payment === undefined ? undefined : this.#key.get(payment);
   }
 
   /** `at` of the first record of the payment some of these ids name, if it is known. */
@@ -83,8 +91,8 @@ export class PaymentIndex {
     for (const field of ID_FIELDS) {
       const id = data[field];
       if (typeof id === 'string') {
-        const entry = this.#byAlias.get(id);
-        if (entry) return entry.firstAt;
+        const payment = this.#byAlias.get(id);
+        if (payment !== undefined) return this.#firstAt.get(payment);
       }
     }
     return undefined;
@@ -92,22 +100,45 @@ export class PaymentIndex {
 
   /** Seqs of one payment's records, ascending (empty when unknown). */
   paymentSeqs(id: string): readonly number[] {
-    return this.#byAlias.get(id)?.seqs ?? [];
+    const payment = this.#byAlias.get(id);
+    if (payment === undefined) return [];
+    const ordinals = this.#chainOf(payment);
+    const out = new Array<number>(ordinals.length);
+    for (let i = 0; i < ordinals.length; i++) out[i] = this.#seq.get(ordinals[i]!);
+    return out;
   }
 
   /** Seqs of an agent's records with `from ≤ at < to`, in time order. */
   agentSeqs(agentId: string, from: number, to: number): number[] {
-    return rangeOf(this.#byAgent.get(agentId), from, to);
+    return this.#byAgent.get(agentId)?.range(from, to) ?? [];
   }
 
   /** Seqs of the records naming `approver`, with `from ≤ at < to`. */
   approverSeqs(approver: string, from: number, to: number): number[] {
-    return rangeOf(this.#byApprover.get(approver), from, to);
+    return this.#byApprover.get(approver)?.range(from, to) ?? [];
+  }
+
+  #newPayment(key: string, keyRank: number, firstAt: number): number {
+    const payment = this.#payments++;
+    this.#key.set(payment, key);
+    this.#keyRank.set(payment, keyRank);
+    this.#firstAt.set(payment, firstAt);
+    return payment;
+  }
+
+  /** Ordinals of a payment's records, oldest first. */
+  #chainOf(payment: number): number[] {
+    const out = new Array<number>(this.#count.get(payment));
+    let i = out.length;
+    for (let link = this.#last.get(payment); link !== 0 && i > 0; link = this.#prev.get(link - 1)) {
+      out[--i] = link - 1;
+    }
+    return out;
   }
 
   /** The payment these ids (intent, payment, hold, approval; in that order) name, joining chains as needed. */
-  #paymentFor(ids: readonly unknown[], at: number): PaymentEntry | undefined {
-    let entry: PaymentEntry | undefined;
+  #paymentFor(ids: readonly unknown[], at: number): number | undefined {
+    let payment: number | undefined;
     let firstId: string | undefined;
     let firstRank = 0;
     for (let rank = 0; rank < ids.length; rank++) {
@@ -119,48 +150,88 @@ export class PaymentIndex {
       }
       const known = this.#byAlias.get(id);
       if (known === undefined) continue;
-      if (entry === undefined) entry = known;
-      else if (known !== entry) entry = this.#merge(entry, known);
+      if (payment === undefined) payment = known;
+      else if (known !== payment) payment = this.#merge(payment, known);
     }
     if (firstId === undefined) return undefined;
-    entry ??= { key: firstId, keyRank: firstRank, seqs: [], firstAt: at, aliases: undefined };
+    payment ??= this.#newPayment(firstId, firstRank, at);
     for (let rank = 0; rank < ids.length; rank++) {
       const id = ids[rank];
-      if (typeof id === 'string' && id.length > 0 && this.#byAlias.get(id) !== entry) {
-        this.#byAlias.set(id, entry);
-        if (id !== entry.key) addAlias(entry, id);
+      if (typeof id === 'string' && id.length > 0 && this.#byAlias.get(id) !== payment) {
+        this.#byAlias.set(id, payment);
+        if (id !== this.#key.get(payment)) this.#addAlias(payment, id);
       }
     }
-    if (firstRank < entry.keyRank) {
+    if (firstRank < this.#keyRank.get(payment)) {
       // A better id (an intent id) names the payment from now on; the old key stays an alias.
-      addAlias(entry, entry.key);
-      entry.key = firstId;
-      entry.keyRank = firstRank;
+      this.#addAlias(payment, this.#key.get(payment)!);
+      this.#key.set(payment, firstId);
+      this.#keyRank.set(payment, firstRank);
     }
-    return entry;
+    return payment;
   }
 
   /** Two chains turned out to be one payment (a record named ids of both): join them. */
-  #merge(a: PaymentEntry, b: PaymentEntry): PaymentEntry {
-    const [keep, drop] = a.seqs.length >= b.seqs.length ? [a, b] : [b, a];
-    keep.seqs = mergeSorted(keep.seqs, drop.seqs);
-    keep.firstAt = Math.min(keep.firstAt, drop.firstAt);
-    if (drop.keyRank < keep.keyRank) {
-      keep.key = drop.key;
-      keep.keyRank = drop.keyRank;
+  #merge(a: number, b: number): number {
+    const [keep, drop] = this.#count.get(a) >= this.#count.get(b) ? [a, b] : [b, a];
+    this.#relink(keep, this.#mergeChains(this.#chainOf(keep), this.#chainOf(drop)));
+    this.#count.set(keep, this.#count.get(keep) + this.#count.get(drop));
+    this.#firstAt.set(keep, Math.min(this.#firstAt.get(keep), this.#firstAt.get(drop)));
+    if (this.#keyRank.get(drop) < this.#keyRank.get(keep)) {
+      // The old key stays a name of the payment, so a later join still moves it along.
+      this.#addAlias(keep, this.#key.get(keep)!);
+      this.#key.set(keep, this.#key.get(drop)!);
+      this.#keyRank.set(keep, this.#keyRank.get(drop));
     }
-    for (const alias of drop.aliases ?? [drop.key]) {
-      addAlias(keep, alias);
+    for (const alias of this.#aliases.get(drop) ?? [this.#key.get(drop)!]) {
+      this.#addAlias(keep, alias);
       this.#byAlias.set(alias, keep);
     }
+    this.#aliases.delete(drop);
     return keep;
+  }
+
+  /** Both chains' ordinals in seq order (on equal seqs, `a`'s first). */
+  #mergeChains(a: number[], b: number[]): number[] {
+    const out: number[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < a.length && j < b.length) {
+      out.push(this.#seq.get(a[i]!) <= this.#seq.get(b[j]!) ? a[i++]! : b[j++]!);
+    }
+    while (i < a.length) out.push(a[i++]!);
+    while (j < b.length) out.push(b[j++]!);
+    return out;
+  }
+
+  /** Makes `ordinals` (oldest first) the chain of `payment`. */
+  #relink(payment: number, ordinals: number[]): void {
+    let link = 0;
+    for (const ordinal of ordinals) {
+      this.#prev.set(ordinal, link);
+      link = ordinal + 1;
+    }
+    this.#last.set(payment, link);
+  }
+
+  /** Records `id` as one more name of the payment (its key is always one). */
+  #addAlias(payment: number, id: string): void {
+    let aliases = this.#aliases.get(payment);
+    if (aliases === undefined) {
+      aliases = [this.#key.get(payment)!];
+      this.#aliases.set(payment, aliases);
+    }
+    if (!aliases.includes(id)) aliases.push(id);
   }
 }
 
-/** Records `id` as one more name of the payment (its key is always one). */
-function addAlias(entry: PaymentEntry, id: string): void {
-  entry.aliases ??= [entry.key];
-  if (!entry.aliases.includes(id)) entry.aliases.push(id);
+function timed(map: Map<string, TimeList>, key: string): TimeList {
+  let list = map.get(key);
+  if (list === undefined) {
+    list = new TimeList();
+    map.set(key, list);
+  }
+  return list;
 }
 
 function approversOf(d: Record<string, unknown>): string[] {
@@ -169,64 +240,5 @@ function approversOf(d: Record<string, unknown>): string[] {
     for (const a of d.approvers) if (typeof a === 'string' && !out.includes(a)) out.push(a);
   }
   if (typeof d.approver === 'string' && !out.includes(d.approver)) out.push(d.approver);
-  return out;
-}
-
-function insertTimed(map: Map<string, TimeIndex>, key: string, at: number, seq: number): void {
-  let idx = map.get(key);
-  if (!idx) {
-    idx = { ats: [], seqs: [] };
-    map.set(key, idx);
-  }
-  const n = idx.ats.length;
-  if (n === 0 || idx.ats[n - 1]! <= at) {
-    idx.ats.push(at);
-    idx.seqs.push(seq);
-    return;
-  }
-  // The clock stepped back: keep the index sorted by time.
-  const i = upperBound(idx.ats, at);
-  idx.ats.splice(i, 0, at);
-  idx.seqs.splice(i, 0, seq);
-}
-
-function rangeOf(idx: TimeIndex | undefined, from: number, to: number): number[] {
-  if (!idx) return [];
-  const start = lowerBound(idx.ats, from);
-  const end = lowerBound(idx.ats, to);
-  return idx.seqs.slice(start, end);
-}
-
-/** First index with ats[i] ≥ value. */
-function lowerBound(ats: number[], value: number): number {
-  let lo = 0;
-  let hi = ats.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ats[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index with ats[i] > value. */
-function upperBound(ats: number[], value: number): number {
-  let lo = 0;
-  let hi = ats.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ats[mid]! <= value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function mergeSorted(a: number[], b: number[]): number[] {
-  const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) out.push(a[i]! <= b[j]! ? a[i++]! : b[j++]!);
-  while (i < a.length) out.push(a[i++]!);
-  while (j < b.length) out.push(b[j++]!);
   return out;
 }

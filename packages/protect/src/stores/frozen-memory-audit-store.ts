@@ -7,13 +7,16 @@ import { SYNC_STORE, type SyncAuditStore } from '../internal/sync-store.js';
  * by {@link ProvenanceLog} are already deep-frozen plain data, so they are kept as they are:
  * appending costs no copy. Any other record is copied and frozen first, as core's
  * `MemoryAuditStore` does. Readers get the frozen records; nothing can be edited through the API.
- * It holds every record for the life of the process.
+ * It holds every record for the life of the process, in chunks of 4,096: growing never copies
+ * the records already held.
  *
  * @example
  * const log = new ProvenanceLog({ store: new FrozenMemoryAuditStore() }); // the default store
  */
 export class FrozenMemoryAuditStore implements AuditStore {
-  readonly #records: AuditRecord[] = [];
+  readonly #chunks: AuditRecord[][] = [];
+  #size = 0;
+  #last: AuditRecord | undefined;
 
   /** @internal Synchronous twins, used by ProvenanceLog to append without an await. */
   readonly [SYNC_STORE]: SyncAuditStore = {
@@ -23,7 +26,7 @@ export class FrozenMemoryAuditStore implements AuditStore {
 
   /** The last record's seq and hash, or null when empty. */
   async head(): Promise<{ seq: number; hash: string } | null> {
-    const last = this.#records[this.#records.length - 1];
+    const last = this.#last;
     return last ? { seq: last.seq, hash: last.hash } : null;
   }
 
@@ -39,11 +42,11 @@ export class FrozenMemoryAuditStore implements AuditStore {
 
   /** Number of records held. */
   get size(): number {
-    return this.#records.length;
+    return this.#size;
   }
 
   #append(record: AuditRecord): void {
-    const last = this.#records[this.#records.length - 1];
+    const last = this.#last;
     const expectedSeq = last ? last.seq + 1 : 1;
     if (record?.seq !== expectedSeq || (last && record.prevHash !== last.hash)) {
       throw new BursarError(
@@ -52,12 +55,41 @@ export class FrozenMemoryAuditStore implements AuditStore {
         { details: { expectedSeq, gotSeq: record?.seq } },
       );
     }
-    this.#records.push(isSealed(record) ? record : deepFreeze(structuredClone(record)));
+    const kept = isSealed(record) ? record : deepFreeze(structuredClone(record));
+    let chunk = this.#chunks[this.#chunks.length - 1];
+    if (chunk === undefined || chunk.length === CHUNK) {
+      chunk = [];
+      this.#chunks.push(chunk);
+    }
+    chunk.push(kept);
+    this.#size++;
+    this.#last = kept;
   }
 
   #read(args: { fromSeq?: number; limit?: number } = {}): AuditRecord[] {
     const from = Math.max(1, args.fromSeq ?? 1);
     const limit = args.limit ?? Number.POSITIVE_INFINITY;
-    return this.#records.slice(from - 1, Number.isFinite(limit) ? from - 1 + limit : undefined);
+    // The same positions Array.prototype.slice(from - 1, from - 1 + limit) takes over all records.
+    const start = sliceIndex(from - 1, this.#size);
+    const end = Number.isFinite(limit) ? sliceIndex(from - 1 + limit, this.#size) : this.#size;
+    const out: AuditRecord[] = [];
+    for (let i = start; i < end; ) {
+      const chunk = this.#chunks[Math.floor(i / CHUNK)]!;
+      const offset = i % CHUNK;
+      const n = Math.min(chunk.length - offset, end - i);
+      for (let k = 0; k < n; k++) out.push(chunk[offset + k]!);
+      i += n;
+    }
+    return out;
   }
+}
+
+/** Records per chunk. */
+const CHUNK = 4096;
+
+/** What `Array.prototype.slice` makes of an index into an array of `length` items. */
+function sliceIndex(index: number, length: number): number {
+  const i = Math.trunc(index);
+  if (Number.isNaN(i)) return 0;
+  return i < 0 ? Math.max(length + i, 0) : Math.min(i, length);
 }
