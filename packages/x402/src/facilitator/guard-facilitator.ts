@@ -12,6 +12,7 @@ import {
 import { z } from 'zod';
 import { CircuitBreaker, type CircuitSnapshot, FailureRateOptions } from '../breaker/circuit-breaker.js';
 import { DeadlineQueue } from '../internal/deadline-queue.js';
+import { ObjectTag } from '../internal/object-tag.js';
 import { clockSchema, eventSinkSchema, fn, parseOptions } from '../internal/options.js';
 import {
   classifyFacilitatorError,
@@ -173,7 +174,7 @@ export function guardFacilitator(
     return { name, client, breaker, index };
   });
   // The facilitator that verified a payload settles it (best effort; keyed by the payload object).
-  const verifiedBy = new WeakMap<object, Slot>();
+  const verifiedBy = new ObjectTag<Slot>();
 
   function candidates(version: number, network: string, scheme: string): readonly Slot[] {
     if (slots.length === 1) return slots; // it gets every call, supported or not
@@ -217,7 +218,9 @@ export function guardFacilitator(
     let lastError: unknown;
     let faultAnswer: { result: VerifyResponse; slot: Slot } | undefined;
     let skipped: Slot[] | undefined;
-    for (const slot of order) {
+    // Indexed loops: an iterator would be kept across the await (one more object per call).
+    for (let i = 0; i < order.length; i++) {
+      const slot = order[i]!;
       const permit = slot.breaker.tryAcquire();
       if (!permit) {
         skipped ??= [];
@@ -262,7 +265,8 @@ export function guardFacilitator(
         : [verifier, ...routed.filter((s) => s !== verifier)];
     let lastError: unknown;
     let skipped: Slot[] | undefined;
-    for (const slot of order) {
+    for (let i = 0; i < order.length; i++) {
+      const slot = order[i]!;
       const permit = slot.breaker.tryAcquire();
       if (!permit) {
         skipped ??= [];

@@ -1,7 +1,7 @@
 /** What a node of a {@link LinkedList} carries: its neighbours (the list writes them). */
 export interface ListLinks<N> {
-  prev: N | undefined;
-  next: N | undefined;
+  prev?: N | undefined;
+  next?: N | undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PaymentBook, type PaymentEntry, type PaymentState } from './payment-book.js';
 
@@ -146,5 +147,57 @@ describe('PaymentBook', () => {
     expect(book.find('x', 'hash-4')).toBeUndefined();
     book.touch(f, 1);
     expect(book.find('x', 'hash-4')).toBe(f);
+  });
+
+  it('finds a payment by its id, else by its signed payload under another id (model check)', () => {
+    // Hash ids (`sha256:<hash>`, aliased by their id alone) and explicit ids (aliased by a map)
+    // mixed over a few payloads; nothing expires. Model: the live entries, one per id.
+    const hashes = ['h0', 'h1', 'h2'];
+    const ids = ['sha256:h0', 'sha256:h1', 'sha256:h2', 'pid:a', 'pid:b'];
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('touch' as const),
+        id: fc.nat(4),
+        hash: fc.nat(2),
+        pending: fc.boolean(),
+      }),
+      fc.record({ kind: fc.constant('rekey' as const), id: fc.nat(4), hash: fc.nat(2) }),
+      fc.record({ kind: fc.constant('find' as const), id: fc.nat(4), hash: fc.nat(2) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+        const book = new PaymentBook({ maxEntries: 1e6, retentionMs: 1e12, activeTtlMs: 1e12 });
+        const live = new Map<string, PaymentEntry>();
+        let now = 0;
+        for (const o of ops) {
+          const id = ids[o.id]!;
+          // A hash id always names its own payload.
+          const hash = id.startsWith('sha256:') ? id.slice(7) : hashes[o.hash]!;
+          if (o.kind === 'touch') {
+            const e = live.get(id) ?? entry(id, 'settled', hash);
+            e.state = o.pending ? 'pending_reconciliation' : 'settled';
+            book.touch(e, now++);
+            live.set(id, e);
+          } else if (o.kind === 'rekey') {
+            const e = live.get(id);
+            if (e && !id.startsWith('sha256:')) book.rekey(e, hash);
+          } else {
+            const found = book.find(id, hash);
+            const byId = live.get(id);
+            if (byId) expect(found).toBe(byId);
+            else {
+              const samePayload = [...live.values()].filter((e) => e.payloadHash === hash);
+              if (samePayload.length === 0) expect(found).toBeUndefined();
+              else expect(samePayload).toContain(found);
+            }
+          }
+          for (const [k, e] of live) {
+            expect(book.get(k)).toBe(e);
+            expect(book.holds(e)).toBe(true);
+          }
+          expect(book.size + book.pendingCount).toBe(live.size);
+        }
+      }),
+    );
   });
 });

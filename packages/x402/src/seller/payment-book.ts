@@ -84,8 +84,13 @@ export interface PaymentEntry {
   settledPhase?: string;
   failure?: string;
   updatedAt: number;
-  /** The book's list node of this entry while the book keeps it (the book's own field). */
-  bookNode?: BookNode | undefined;
+  /**
+   * The book's own fields: the neighbours in its last-touched order, and whether the entry is in
+   * that order now (the entry is its own list node: no node object per payment).
+   */
+  prev?: PaymentEntry | undefined;
+  next?: PaymentEntry | undefined;
+  listed?: boolean;
 }
 
 /** Options of a {@link PaymentBook}. */
@@ -98,36 +103,43 @@ export interface PaymentBookOptions {
   activeTtlMs: number;
 }
 
-/** An entry's place in the book's last-touched order. */
-export interface BookNode {
-  readonly entry: PaymentEntry;
-  prev: BookNode | undefined;
-  next: BookNode | undefined;
+/** `sha256:<payloadHash>`: the id a payment without an explicit payment id gets. */
+function isHashId(paymentId: string, payloadHash: string): boolean {
+  return (
+    paymentId.length === payloadHash.length + 7 &&
+    paymentId.startsWith('sha256:') &&
+    paymentId.endsWith(payloadHash)
+  );
 }
-
-type Node = BookNode;
 
 /**
  * The guard's memory of payments: bounded in size and time, so it does not grow with history.
- * Entries are kept in last-touched order on a doubly linked list (a Map gives O(1) lookup;
- * iterating a Map from its front after many deletions is not O(1) in V8, a list is). Each touch
- * moves an entry to the back and drops a few stale ones from the front. Payments pending
- * reconciliation hold money, so they live in a separate map only `reconcile()` empties.
+ * Entries are kept in last-touched order on a doubly linked list whose nodes are the entries
+ * themselves (a Map gives O(1) lookup; iterating a Map from its front after many deletions is
+ * not O(1) in V8, a list is). Each touch moves an entry to the back and drops a few stale ones
+ * from the front. Payments pending reconciliation hold money, so they live in a separate map
+ * only `reconcile()` empties.
+ *
+ * A payment is found by its id, or by its signed payload under another id. A payment without an
+ * explicit id is keyed by `sha256:<payloadHash>`, which already names its payload: only entries
+ * under other ids (explicit payment ids) need an alias from their payload hash, so the usual
+ * payment costs one map entry.
  */
 export class PaymentBook {
   readonly #o: PaymentBookOptions;
-  readonly #nodes = new Map<string, Node>();
-  readonly #byPayload = new Map<string, string>();
+  readonly #byId = new Map<string, PaymentEntry>();
+  /** payloadHash → paymentId, for entries whose id is not `sha256:<payloadHash>`. */
+  readonly #aliases = new Map<string, string>();
   readonly #pending = new Map<string, PaymentEntry>();
   /** Entries in last-touched order, oldest first. */
-  readonly #order = new LinkedList<Node>();
+  readonly #order = new LinkedList<PaymentEntry>();
 
   constructor(options: PaymentBookOptions) {
     this.#o = options;
   }
 
   get size(): number {
-    return this.#nodes.size;
+    return this.#byId.size;
   }
 
   get pendingCount(): number {
@@ -138,13 +150,17 @@ export class PaymentBook {
   find(paymentId: string, payloadHash: string): PaymentEntry | undefined {
     const direct = this.get(paymentId);
     if (direct) return direct;
-    const alias = this.#byPayload.get(payloadHash);
-    return alias === undefined ? undefined : this.get(alias);
+    if (this.#aliases.size > 0) {
+      const alias = this.#aliases.get(payloadHash);
+      if (alias !== undefined) return this.get(alias);
+    }
+    // Asked by an explicit id: the same payload may be known under its hash id.
+    return isHashId(paymentId, payloadHash) ? undefined : this.get(`sha256:${payloadHash}`);
   }
 
   get(paymentId: string): PaymentEntry | undefined {
     const pending = this.#pending.size > 0 ? this.#pending.get(paymentId) : undefined;
-    return pending ?? this.#nodes.get(paymentId)?.entry;
+    return pending ?? this.#byId.get(paymentId);
   }
 
   /**
@@ -152,9 +168,7 @@ export class PaymentBook {
    * `find(entry.paymentId, …)` return it. The book holds at most one entry per payment id.
    */
   holds(entry: PaymentEntry): boolean {
-    return (
-      entry.bookNode !== undefined || (this.#pending.size > 0 && this.#pending.get(entry.paymentId) === entry)
-    );
+    return entry.listed === true || (this.#pending.size > 0 && this.#pending.get(entry.paymentId) === entry);
   }
 
   /** Adds or refreshes an entry (moves it to the back of the order) and sweeps stale ones. */
@@ -162,26 +176,25 @@ export class PaymentBook {
     entry.updatedAt = now;
     const id = entry.paymentId;
     if (entry.state === 'pending_reconciliation') {
-      const node = entry.bookNode ?? this.#nodes.get(id);
-      if (node) this.#remove(node);
-      this.#pending.set(id, entry);
-      this.#byPayload.set(entry.payloadHash, id);
-    } else {
-      const node = entry.bookNode;
-      if (node) {
-        // Already in the order: moved within the list only, no map is touched.
-        this.#order.moveToBack(node);
-      } else {
-        if (this.#pending.size > 0) this.#pending.delete(id);
-        // Another entry under this id (not expected: callers look an id up before creating one).
-        const other = this.#nodes.get(id);
+      if (entry.listed) this.#remove(entry);
+      else {
+        const other = this.#byId.get(id);
         if (other) this.#remove(other);
-        const added: Node = { entry, prev: undefined, next: undefined };
-        entry.bookNode = added;
-        this.#nodes.set(id, added);
-        this.#order.append(added);
-        this.#byPayload.set(entry.payloadHash, id);
       }
+      this.#pending.set(id, entry);
+      this.#alias(entry);
+    } else if (entry.listed) {
+      // Already in the order: moved within the list only, no map is touched.
+      this.#order.moveToBack(entry);
+    } else {
+      if (this.#pending.size > 0) this.#pending.delete(id);
+      // Another entry under this id (not expected: callers look an id up before creating one).
+      const other = this.#byId.get(id);
+      if (other) this.#remove(other);
+      entry.listed = true;
+      this.#byId.set(id, entry);
+      this.#order.append(entry);
+      this.#alias(entry);
     }
     this.#sweep(now, 4);
   }
@@ -189,9 +202,9 @@ export class PaymentBook {
   /** Points the entry at a new signed payload (a fresh signature for the same payment id). */
   rekey(entry: PaymentEntry, payloadHash: string): void {
     if (entry.payloadHash === payloadHash) return;
-    if (this.#byPayload.get(entry.payloadHash) === entry.paymentId) this.#byPayload.delete(entry.payloadHash);
+    this.#unalias(entry);
     entry.payloadHash = payloadHash;
-    if (this.holds(entry)) this.#byPayload.set(payloadHash, entry.paymentId);
+    if (this.holds(entry)) this.#alias(entry);
   }
 
   /** Payments waiting for reconciliation, oldest first. */
@@ -199,13 +212,22 @@ export class PaymentBook {
     return [...this.#pending.values()];
   }
 
-  /** Forgets a node: out of the order and out of the map. */
-  #remove(node: Node): void {
-    this.#order.unlink(node);
-    const e = node.entry;
-    e.bookNode = undefined;
-    // The book keeps one node per payment id, so the id's node is this one.
-    this.#nodes.delete(e.paymentId);
+  #alias(entry: PaymentEntry): void {
+    if (!isHashId(entry.paymentId, entry.payloadHash)) this.#aliases.set(entry.payloadHash, entry.paymentId);
+  }
+
+  #unalias(entry: PaymentEntry): void {
+    if (this.#aliases.size > 0 && this.#aliases.get(entry.payloadHash) === entry.paymentId) {
+      this.#aliases.delete(entry.payloadHash);
+    }
+  }
+
+  /** Forgets an entry of the order: out of the list and out of the map. */
+  #remove(entry: PaymentEntry): void {
+    this.#order.unlink(entry);
+    entry.listed = false;
+    // The book keeps one entry per payment id, so the id's entry is this one.
+    this.#byId.delete(entry.paymentId);
   }
 
   /** Drops stale entries from the front; `limit` bounds the work of one call. */
@@ -213,17 +235,16 @@ export class PaymentBook {
     const o = this.#o;
     const soonest = Math.min(o.activeTtlMs, o.retentionMs);
     for (let i = 0; i < limit; i++) {
-      const node = this.#order.head;
-      if (!node) return;
-      const e = node.entry;
+      const e = this.#order.head;
+      if (!e) return;
       // The usual case, decided without looking at the state: the oldest entry is fresh.
-      if (now - e.updatedAt < soonest && this.#nodes.size <= o.maxEntries) return;
+      if (now - e.updatedAt < soonest && this.#byId.size <= o.maxEntries) return;
       const active = ACTIVE.has(e.state);
-      const expired = now - e.updatedAt >= (active ? this.#o.activeTtlMs : this.#o.retentionMs);
-      const over = this.#nodes.size > this.#o.maxEntries && !active;
+      const expired = now - e.updatedAt >= (active ? o.activeTtlMs : o.retentionMs);
+      const over = this.#byId.size > o.maxEntries && !active;
       if (!expired && !over) return;
-      this.#remove(node);
-      if (this.#byPayload.get(e.payloadHash) === e.paymentId) this.#byPayload.delete(e.payloadHash);
+      this.#remove(e);
+      this.#unalias(e);
     }
   }
 }

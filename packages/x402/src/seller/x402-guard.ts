@@ -42,6 +42,7 @@ import {
 } from '../facilitator/classify.js';
 import { facilitatorResultOrigin } from '../facilitator/result-origin.js';
 import { Effects } from '../internal/effects.js';
+import { ObjectTag } from '../internal/object-tag.js';
 import { parseOptions } from '../internal/options.js';
 import {
   agentOfPayer,
@@ -143,6 +144,9 @@ const abort = (reason: string, message?: string): Abort => ({
 
 const GUARDED = Symbol.for('bursar.x402.guarded');
 
+/** What a capture without an error or a discrepancy reports (one shared, frozen object). */
+const NOTHING_TO_REPORT: { captureError?: string; discrepancy?: string } = Object.freeze({});
+
 type MaybePromise<T> = T | Promise<T>;
 /** What the guard's steps read of a hook's context (every x402 hook context has these). */
 type HookContext = Omit<X402PaymentContext, 'payer'>;
@@ -184,10 +188,10 @@ export class X402Guard {
   readonly #fx: Effects;
   readonly #book: PaymentBook;
   /**
-   * Per request (keyed by its payload object): the payment's identity, computed once, and the
+   * Per request (attached to its payload object): the payment's identity, computed once, and the
    * payment it drives. Only the request that claimed a payment may move its state.
    */
-  readonly #requests = new WeakMap<object, PaymentRequest>();
+  readonly #requests = new ObjectTag<PaymentRequest>();
   #observing = false;
   /** Payments a `reconcile()` call is resolving right now (a concurrent second call is refused). */
   readonly #reconciling = new Set<string>();
@@ -239,7 +243,8 @@ export class X402Guard {
     server.onBeforeVerify((ctx) => this.#beforeVerify(ctx));
     server.onAfterVerify((ctx) => this.#afterVerify(ctx));
     server.onVerifyFailure((ctx) => this.#verifyFailure(ctx));
-    server.onBeforeSettle((ctx) => this.#beforeSettle(ctx));
+    // The settle hook may answer without a promise (see #beforeSettle); x402 awaits it either way.
+    server.onBeforeSettle((ctx) => this.#beforeSettle(ctx) as Promise<Abort | undefined>);
     server.onAfterSettle((ctx) => this.#afterSettle(ctx));
     server.onSettleFailure((ctx) => this.#settleFailure(ctx));
     server.onVerifiedPaymentCanceled((ctx) => this.#canceled(ctx));
@@ -433,7 +438,31 @@ export class X402Guard {
     }
   }
 
-  async #beforeSettle(ctx: SettleContext): Promise<Abort | undefined> {
+  /**
+   * The usual settle (a `held` or `verified` payment, and an engine that cannot report its holds)
+   * is decided without an await: the hook returns its answer, not a promise (x402 awaits what a
+   * hook returns, and an await of a value is that value). Everything else takes
+   * {@link #beforeSettleFully}.
+   */
+  #beforeSettle(ctx: SettleContext): MaybePromise<Abort | undefined> {
+    try {
+      if (ctx.phase === 'cancel') return undefined;
+      const id = this.#identity(ctx.paymentPayload);
+      const entry = this.#entryOf(id);
+      if (
+        entry === undefined ||
+        (entry.state !== 'held' && entry.state !== 'verified') ||
+        (entry.holdId && typeof this.#engine.getHold === 'function')
+      ) {
+        return this.#beforeSettleFully(ctx);
+      }
+      return this.#claimSettle(id, entry, ctx.requirements);
+    } catch (error) {
+      return this.#hookFailed('beforeSettle', ctx, error, true);
+    }
+  }
+
+  async #beforeSettleFully(ctx: SettleContext): Promise<Abort | undefined> {
     try {
       if (ctx.phase === 'cancel') return;
       const id = this.#identity(ctx.paymentPayload);
@@ -476,30 +505,8 @@ export class X402Guard {
       if (entry.state !== 'held' && entry.state !== 'verified') {
         return this.#refusalFor(entry) ?? abort(X402Reason.IN_PROGRESS);
       }
-      const req = ctx.requirements;
-      const n = req.network;
-      const evm = isEvmNetwork(n);
-      const sameTerms =
-        n === entry.network &&
-        req.scheme === entry.scheme &&
-        sameAddress(evm, req.asset, entry.asset) &&
-        sameAddress(evm, req.payTo, entry.payTo);
-      let within = false;
-      if (sameTerms && entry.money && /^\d+$/.test(req.amount) && req.amount.length <= 80) {
-        within = BigInt(req.amount) <= entry.money.minor;
-      }
-      if (!sameTerms || !within) {
-        return this.#blocked(
-          entry,
-          X402Reason.HOLD_MISMATCH,
-          `settle asks for ${req.amount} of ${req.asset} to ${req.payTo} on ${n}; authorized ${entry.money?.toAtomicString() ?? '?'} of ${entry.asset} to ${entry.payTo}`,
-        );
-      }
-      // Claim the settle synchronously, then check the engine still holds the budget.
-      entry.state = 'settling';
-      entry.settleAtomic = req.amount;
-      this.#claim(id, entry);
-      this.#book.touch(entry, this.#clock.now());
+      const refused = this.#claimSettle(id, entry, ctx.requirements);
+      if (refused) return refused;
       if (entry.holdId && typeof this.#engine.getHold === 'function') {
         const hold = await this.#engine.getHold(entry.holdId);
         if (hold?.state !== 'held' || hold.expiresAt <= this.#clock.now()) {
@@ -515,6 +522,44 @@ export class X402Guard {
     } catch (error) {
       return this.#hookFailed('beforeSettle', ctx, error, true);
     }
+  }
+
+  /**
+   * The settle of a `held` or `verified` payment: the terms and amount must be those authorized
+   * (at most the held amount); then the settle is claimed, synchronously. Returns the refusal.
+   */
+  #claimSettle(
+    id: PaymentRequest,
+    entry: PaymentEntry,
+    req: DeepReadonly<PaymentRequirements>,
+  ): Abort | undefined {
+    const n = req.network;
+    const evm = isEvmNetwork(n);
+    const sameTerms =
+      n === entry.network &&
+      req.scheme === entry.scheme &&
+      sameAddress(evm, req.asset, entry.asset) &&
+      sameAddress(evm, req.payTo, entry.payTo);
+    let within = false;
+    if (sameTerms && entry.money) {
+      // The usual case: settling exactly the authorized amount (no number is parsed for it).
+      within =
+        req.amount === this.#atomicOf(entry.money) ||
+        (/^\d+$/.test(req.amount) && req.amount.length <= 80 && BigInt(req.amount) <= entry.money.minor);
+    }
+    if (!sameTerms || !within) {
+      return this.#blocked(
+        entry,
+        X402Reason.HOLD_MISMATCH,
+        `settle asks for ${req.amount} of ${req.asset} to ${req.payTo} on ${n}; authorized ${entry.money?.toAtomicString() ?? '?'} of ${entry.asset} to ${entry.payTo}`,
+      );
+    }
+    // Claimed synchronously (a caller whose engine reports holds then checks this one is still held).
+    entry.state = 'settling';
+    entry.settleAtomic = req.amount;
+    this.#claim(id, entry);
+    this.#book.touch(entry, this.#clock.now());
+    return undefined;
   }
 
   async #afterSettle(ctx: SettleResultContext): Promise<void> {
@@ -551,7 +596,7 @@ export class X402Guard {
         source,
         transaction: ctx.result.transaction,
         phase: ctx.phase,
-        ...(origin ? { facilitator: origin } : {}),
+        facilitator: origin,
       });
     } catch (error) {
       await this.#hookFailed('afterSettle', ctx, error, false);
@@ -918,10 +963,16 @@ export class X402Guard {
     };
   }
 
+  /** `money.toAtomicString()`, without writing it again for the last requirement amount mapped. */
+  #atomicOf(money: Money): string {
+    const last = this.#lastAmount;
+    return last !== undefined && last.mapped.value.money === money ? last.atomic : money.toAtomicString();
+  }
+
   /** The exact money of an atomic amount of the payment's asset (the authorized amount if unreadable). */
   #moneyOf(entry: PaymentEntry, atomic: string): Money | undefined {
     const held = entry.money;
-    if (held && atomic === held.toAtomicString()) return held;
+    if (held && atomic === this.#atomicOf(held)) return held;
     const asset = held?.asset ?? this.#assets.findByAddress(entry.network, entry.asset);
     try {
       return asset ? Money.fromAtomic(atomic, asset) : held;
@@ -940,7 +991,7 @@ export class X402Guard {
     why: 'settlement' | 'ambiguous_settlement',
   ): Promise<{ captureError?: string; discrepancy?: string }> {
     const held = entry.money;
-    if (!entry.holdId || entry.charged) return {};
+    if (!entry.holdId || entry.charged) return NOTHING_TO_REPORT;
     let amount: string | undefined;
     let discrepancy: string | undefined;
     if (held && money && money !== held) {
@@ -953,7 +1004,7 @@ export class X402Guard {
       await this.#engine.capture(entry.holdId, amount === undefined ? undefined : { amount });
       entry.charged = amount === undefined ? held : money;
       entry.chargeSource = why;
-      return discrepancy ? { discrepancy } : {};
+      return discrepancy ? { discrepancy } : NOTHING_TO_REPORT;
     } catch (error) {
       this.#report(error, 'capture', entry.paymentId);
       return {
@@ -1207,7 +1258,9 @@ export class X402Guard {
       transaction: undefined,
       settledPhase: undefined,
       failure: undefined,
-      bookNode: undefined,
+      prev: undefined,
+      next: undefined,
+      listed: false,
     };
   }
 
