@@ -65,21 +65,31 @@ export class EventBus<M extends HasListenerError = BursarEventMap> {
 
   /** Delivers `payload` to every listener of `type`, then to catch-all listeners. */
   emit<K extends keyof M & string>(type: K, payload: M[K]): void {
+    // Indexed loops and no closure per listener: emit runs on every payment.
     const listeners = this.#snapshots.get(type);
     if (listeners) {
-      for (const listener of listeners) this.#call(type, () => (listener as Listener<M[K]>)(payload));
+      for (let i = 0; i < listeners.length; i++) {
+        try {
+          this.#settled(type, (listeners[i] as Listener<M[K]>)(payload));
+        } catch (error) {
+          this.#report(type, error);
+        }
+      }
     }
-    for (const listener of this.#anySnapshot) this.#call(type, () => listener(type, payload));
+    const any = this.#anySnapshot;
+    for (let i = 0; i < any.length; i++) {
+      try {
+        this.#settled(type, any[i]!(type, payload));
+      } catch (error) {
+        this.#report(type, error);
+      }
+    }
   }
 
-  #call(type: string, run: () => void | Promise<void>): void {
-    try {
-      const result = run();
-      if (result && typeof (result as Promise<void>).then === 'function') {
-        (result as Promise<void>).then(undefined, (error: unknown) => this.#report(type, error));
-      }
-    } catch (error) {
-      this.#report(type, error);
+  /** Reports a listener's promise that rejects. */
+  #settled(type: string, result: void | Promise<void>): void {
+    if (result && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).then(undefined, (error: unknown) => this.#report(type, error));
     }
   }
 
