@@ -169,6 +169,20 @@ export function capturingFetch(): { fetch: typeof fetch; headers: string[] } {
   };
 }
 
+/**
+ * Buys `GET /weather` once with `wallet`, then sends the same signed payment header again
+ * without the buyer: the statuses of both answers.
+ */
+export async function payThenReplay(
+  flow: Flow,
+  wallet: TestWallet,
+): Promise<{ paid: number; replayed: number }> {
+  const cap = capturingFetch();
+  const paid = (await flow.buyer(wallet, undefined, cap.fetch)(`${flow.url}/weather`)).status;
+  const replay = await fetch(`${flow.url}/weather`, { headers: { 'payment-signature': cap.headers[0]! } });
+  return { paid, replayed: replay.status };
+}
+
 /** Waits (bounded: 200 × 10 ms) until `check()` holds; throws if it never does. */
 export async function eventually(check: () => boolean, what = 'condition'): Promise<void> {
   for (let i = 0; i < 200; i++) {

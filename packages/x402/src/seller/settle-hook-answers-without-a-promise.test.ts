@@ -7,7 +7,7 @@
 import { allowAll, dailyBudget, PolicyEngine } from '@bursar/control';
 import { afterEach, describe, expect, it } from 'vitest';
 import { directFlow } from '../__fixtures__/direct-flow.js';
-import { capturingFetch, type Flow, startFlow } from '../__fixtures__/x402-flow.js';
+import { type Flow, payThenReplay, startFlow } from '../__fixtures__/x402-flow.js';
 import type { X402PolicyEngine } from './ports.js';
 import { createX402Guard } from './x402-guard.js';
 
@@ -41,10 +41,7 @@ describe('onBeforeSettle without an await', () => {
     const guard = createX402Guard({ engine: engineWithoutHoldLookup(engine) });
     flow = await startFlow({ attach: (s) => guard.attach(s) });
     const wallet = flow.scheme.ledger.createWallet(1_000_000n);
-    const cap = capturingFetch();
-    expect((await flow.buyer(wallet, undefined, cap.fetch)(`${flow.url}/weather`)).status).toBe(200);
-    const replay = await fetch(`${flow.url}/weather`, { headers: { 'payment-signature': cap.headers[0]! } });
-    expect(replay.status).toBe(402);
+    expect(await payThenReplay(flow, wallet)).toEqual({ paid: 200, replayed: 402 });
     expect(flow.scheme.ledger.paidBy(wallet.address)).toBe(10_000n);
     const [status] = await engine.getBudgetStatus({ agentId: wallet.address.toLowerCase() });
     expect(status).toMatchObject({ spent: '0.010000', held: '0.000000' });

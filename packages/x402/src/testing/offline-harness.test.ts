@@ -1,7 +1,7 @@
 import { ManualClock } from '@bursar/core';
 import { decodePaymentResponseHeader } from '@x402/core/http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { capturingFetch, type Flow, SELLER, startFlow } from '../__fixtures__/x402-flow.js';
+import { type Flow, payThenReplay, SELLER, startFlow } from '../__fixtures__/x402-flow.js';
 
 let flow: Flow | undefined;
 afterEach(async () => {
@@ -36,10 +36,7 @@ describe('offline x402 harness (no guard): the real libraries end to end', () =>
   it('the chain stand-in charges a signed payment once: a replayed header is refused', async () => {
     flow = await startFlow({ guard: false });
     const wallet = flow.scheme.ledger.createWallet(1_000_000n);
-    const cap = capturingFetch();
-    expect((await flow.buyer(wallet, undefined, cap.fetch)(`${flow.url}/weather`)).status).toBe(200);
-    const replay = await fetch(`${flow.url}/weather`, { headers: { 'payment-signature': cap.headers[0]! } });
-    expect(replay.status).toBe(402);
+    expect(await payThenReplay(flow, wallet)).toEqual({ paid: 200, replayed: 402 });
     expect(flow.scheme.ledger.paidBy(wallet.address)).toBe(10_000n);
     expect(flow.handled.count).toBe(1);
   });
